@@ -1,0 +1,1 @@
+//! Runnable examples for `supervisor-core`; see `examples/`.

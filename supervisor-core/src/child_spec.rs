@@ -1,0 +1,229 @@
+//! `ChildSpec`: what a supervisor needs to know to run one child.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::child_return::ChildReturn;
+use crate::ctx::Ctx;
+use crate::policy::backoff::Backoff;
+use crate::policy::restart::Restart;
+use crate::supervisor_spec::SupervisorSpec;
+
+/// The boxed future of one child incarnation.
+pub(crate) type ChildFuture = Pin<Box<dyn Future<Output = Result<(), Arc<str>>> + Send>>;
+
+/// Makes a fresh future for every start of a child.
+pub(crate) type Factory = Arc<dyn Fn(Ctx) -> ChildFuture + Send + Sync>;
+
+/// How a child is stopped (OTP's `shutdown` child option).
+///
+/// ```
+/// use std::time::Duration;
+/// use supervisor_core::Shutdown;
+///
+/// assert_eq!(Shutdown::worker_default(), Shutdown::Timeout(Duration::from_secs(5)));
+/// assert_eq!(Shutdown::supervisor_default(), Shutdown::Infinity);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shutdown {
+    /// Abort at once, without asking.
+    Brutal,
+    /// Ask it to stop, wait up to this long, then abort it.
+    Timeout(Duration),
+    /// Ask it to stop and wait as long as it takes.
+    Infinity,
+}
+
+impl Shutdown {
+    /// A worker's default: 5 seconds, as in OTP.
+    #[must_use]
+    pub const fn worker_default() -> Self {
+        Shutdown::Timeout(Duration::from_secs(5))
+    }
+
+    /// A nested supervisor's default: wait for its subtree to stop.
+    #[must_use]
+    pub const fn supervisor_default() -> Self {
+        Shutdown::Infinity
+    }
+}
+
+/// Whether a child is a worker or a nested supervisor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildKind {
+    /// A task running user code.
+    Worker,
+    /// A nested supervisor, with children of its own.
+    Supervisor,
+}
+
+#[derive(Clone)]
+pub(crate) enum Body {
+    Worker(Factory),
+    Supervisor(Arc<SupervisorSpec>),
+}
+
+/// One child of a supervisor: its id, how to start it, and its policies.
+///
+/// Setters never fail; [`SupervisorBuilder::build`](crate::SupervisorBuilder::build)
+/// checks the whole spec and returns a typed error for any invalid value.
+///
+/// ```
+/// use std::time::Duration;
+/// use supervisor_core::{Backoff, ChildSpec, Ctx, Restart, Shutdown};
+///
+/// let spec = ChildSpec::worker("consumer", |ctx: Ctx| async move {
+///     ctx.cancelled().await;
+///     Ok::<(), std::io::Error>(())
+/// })
+/// .restart(Restart::Transient)
+/// .shutdown(Shutdown::Timeout(Duration::from_secs(10)))
+/// .backoff(Backoff::new(Duration::from_millis(50), Duration::from_secs(5)).jitter(0.2));
+/// assert_eq!(spec.id(), "consumer");
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct ChildSpec {
+    pub(crate) id: Arc<str>,
+    pub(crate) body: Body,
+    pub(crate) restart: Restart,
+    pub(crate) shutdown: Shutdown,
+    pub(crate) backoff: Option<Backoff>,
+    pub(crate) wait_ready: Option<Option<Duration>>,
+    pub(crate) significant: bool,
+}
+
+impl ChildSpec {
+    /// A worker whose every start calls `factory` with a fresh [`Ctx`].
+    ///
+    /// The future may return `()`, `Result<(), E: Display>` or never return
+    /// (see [`ChildReturn`]).
+    pub fn worker<F, Fut>(id: impl Into<Arc<str>>, factory: F) -> Self
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ChildReturn,
+    {
+        let factory: Factory = Arc::new(move |ctx| {
+            let future = factory(ctx);
+            Box::pin(async move { future.await.into_child_result() })
+        });
+        ChildSpec::new(
+            id.into(),
+            Body::Worker(factory),
+            Shutdown::worker_default(),
+            None,
+        )
+    }
+
+    /// A nested supervisor; its id is the spec's name. It counts as started
+    /// once all its own children have started.
+    pub fn supervisor(spec: SupervisorSpec) -> Self {
+        let id = spec.name.clone();
+        ChildSpec::new(
+            id,
+            Body::Supervisor(Arc::new(spec)),
+            Shutdown::supervisor_default(),
+            Some(None),
+        )
+    }
+
+    fn new(
+        id: Arc<str>,
+        body: Body,
+        shutdown: Shutdown,
+        wait_ready: Option<Option<Duration>>,
+    ) -> Self {
+        ChildSpec {
+            id,
+            body,
+            restart: Restart::Permanent,
+            shutdown,
+            backoff: None,
+            wait_ready,
+            significant: false,
+        }
+    }
+
+    /// When to restart it. Default: [`Restart::Permanent`].
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// How to stop it. Default: 5 s for workers, infinity for supervisors.
+    ///
+    /// For a nested supervisor a finite timeout bounds its whole subtree: at
+    /// the deadline every task below it is aborted, and its parent waits
+    /// until they have all ended.
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// Wait this long between restarts. Default: restart at once.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = Some(backoff);
+        self
+    }
+
+    /// The supervisor counts this child as started only once it calls
+    /// [`Ctx::ready`], and fails the start if that takes longer than
+    /// `timeout`. Until then the next child is not started. Without this a
+    /// worker counts as started as soon as it is spawned.
+    pub fn wait_ready(mut self, timeout: Duration) -> Self {
+        self.wait_ready = Some(Some(timeout));
+        self
+    }
+
+    /// Marks the child significant for its supervisor's auto-shutdown. Only
+    /// transient and temporary children may be significant.
+    pub fn significant(mut self, significant: bool) -> Self {
+        self.significant = significant;
+        self
+    }
+
+    /// The child's id, unique among its siblings.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether it is a worker or a supervisor.
+    #[must_use]
+    pub fn kind(&self) -> ChildKind {
+        match self.body {
+            Body::Worker(_) => ChildKind::Worker,
+            Body::Supervisor(_) => ChildKind::Supervisor,
+        }
+    }
+
+    /// Its restart type.
+    #[must_use]
+    pub fn restart_type(&self) -> Restart {
+        self.restart
+    }
+
+    /// Its shutdown setting.
+    #[must_use]
+    pub fn shutdown_setting(&self) -> Shutdown {
+        self.shutdown
+    }
+}
+
+impl fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.id)
+            .field("kind", &self.kind())
+            .field("restart", &self.restart)
+            .field("shutdown", &self.shutdown)
+            .field("backoff", &self.backoff)
+            .field("wait_ready", &self.wait_ready)
+            .field("significant", &self.significant)
+            .finish()
+    }
+}

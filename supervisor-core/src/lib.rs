@@ -1,0 +1,64 @@
+//! Erlang/OTP supervision trees for tokio tasks.
+//!
+//! A supervisor starts its children in order, restarts them by its
+//! strategy when they exit, gives up when they restart too often, and stops
+//! them in order, each within its deadline, so that when shutdown returns no
+//! task of the tree is alive.
+//!
+//! ```
+//! use std::time::Duration;
+//! use supervisor_core::{Backoff, ChildSpec, Ctx, Restart, Strategy, SupervisorSpec};
+//!
+//! async fn worker(ctx: Ctx) -> Result<(), std::io::Error> {
+//!     ctx.cancelled().await;
+//!     Ok(())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let tree = SupervisorSpec::builder("app")
+//!     .strategy(Strategy::RestForOne)
+//!     .child(ChildSpec::worker("db", worker))
+//!     .child(
+//!         ChildSpec::worker("api", worker)
+//!             .restart(Restart::Transient)
+//!             .backoff(Backoff::new(Duration::from_millis(50), Duration::from_secs(5)).jitter(0.2)),
+//!     )
+//!     .build()?;
+//! let running = tree.start().await?;
+//! let report = running.shutdown().await?;
+//! assert_eq!(report.children.len(), 2);
+//! # Ok(()) }
+//! ```
+//!
+//! Where each rule lives: [`policy`] holds the rules as pure functions (one
+//! file per rule); the runtime loop (private, `src/runtime/`) carries them out.
+#![warn(missing_docs)]
+#![warn(clippy::unwrap_used)]
+
+mod child_return;
+mod child_spec;
+mod ctx;
+mod error;
+mod event;
+mod exit;
+mod handle;
+pub mod policy;
+mod running;
+mod runtime;
+mod supervisor_spec;
+
+pub use child_return::ChildReturn;
+pub use child_spec::{ChildKind, ChildSpec, Shutdown};
+pub use ctx::Ctx;
+pub use error::{SpecError, StartError, SupervisorError};
+pub use event::Event;
+pub use exit::{ChildReport, ExitReason, ExitReport};
+pub use handle::SupervisorHandle;
+pub use policy::backoff::Backoff;
+pub use policy::intensity::Intensity;
+pub use policy::restart::Restart;
+pub use policy::strategy::Strategy;
+pub use running::RunningSupervisor;
+pub use supervisor_spec::{AutoShutdown, SupervisorBuilder, SupervisorSpec};
+pub use tokio_util::sync::CancellationToken;

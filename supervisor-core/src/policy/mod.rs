@@ -1,0 +1,19 @@
+//! The rules a supervisor follows, as pure functions and small state machines.
+//!
+//! Nothing here touches a runtime: every function takes the current time as a
+//! value, so each rule can be tested exhaustively on its own. The runtime loop
+//! asks these modules what to do and then does it.
+//!
+//! | file | rule |
+//! |---|---|
+//! | [`restart`] | which exits a restart type restarts |
+//! | [`strategy`] | which siblings a failure takes down with it |
+//! | [`intensity`] | when a supervisor gives up |
+//! | [`backoff`] | how long to wait before a restart |
+//! | [`rng`] | the seedable jitter source |
+
+pub mod backoff;
+pub mod intensity;
+pub mod restart;
+pub mod rng;
+pub mod strategy;

@@ -1,0 +1,151 @@
+//! Starting a tree, and the value that owns it while it runs.
+
+use tokio::sync::{broadcast, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{StartError, SupervisorError};
+use crate::event::Event;
+use crate::exit::ExitReport;
+use crate::handle::SupervisorHandle;
+use crate::runtime::LoopEnd;
+use crate::runtime::supervisor::{Link, Started, SupervisorLoop};
+use crate::runtime::task::CatchUnwind;
+use crate::supervisor_spec::SupervisorSpec;
+
+impl SupervisorSpec {
+    /// Starts the supervisor on the current tokio runtime: its children
+    /// start in order, each once the one before it has started, and this
+    /// returns once all have. If one fails to start, those already started
+    /// are stopped in reverse order and the error names the child.
+    ///
+    /// Dropping the future before it completes stops whatever had started.
+    ///
+    /// ```
+    /// use supervisor_core::{ChildSpec, Ctx, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let spec = SupervisorSpec::builder("app")
+    ///     .child(ChildSpec::worker("idle", |ctx: Ctx| async move { ctx.cancelled().await }))
+    ///     .build()?;
+    /// let running = spec.start().await?;
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start(self) -> Result<RunningSupervisor, StartError> {
+        let (events, _) = broadcast::channel(self.event_capacity);
+        let stop = CancellationToken::new();
+        let (started_tx, started_rx) = oneshot::channel();
+        let (done_tx, done_rx) = watch::channel(None);
+        let link = Link {
+            path: self.name.clone(),
+            stop: stop.clone(),
+            kill: CancellationToken::new(),
+            started: Started::Root(Some(started_tx)),
+            events: events.clone(),
+        };
+        let supervisor = SupervisorLoop::new(&self, link);
+        let join = tokio::spawn(async move {
+            if let Ok(end) = CatchUnwind(Box::pin(supervisor.run())).await {
+                done_tx.send_replace(Some(end));
+            }
+        });
+        let handle = SupervisorHandle::new(self.name.clone(), stop.clone(), done_rx, events);
+        let guard = stop.drop_guard();
+        if started_rx.await.is_ok() {
+            guard.disarm();
+            return Ok(RunningSupervisor {
+                handle,
+                join: Some(join),
+            });
+        }
+        let _ = join.await;
+        match handle.outcome() {
+            Some(LoopEnd::StartFailed(error)) => Err(error),
+            _ => Err(StartError::ShutDown {
+                supervisor: self.name.clone(),
+            }),
+        }
+    }
+}
+
+/// A running tree. It owns the tree: [`shutdown`](RunningSupervisor::shutdown)
+/// stops it in order and returns once no task of it is alive.
+///
+/// Dropping it without calling `shutdown` starts the same orderly shutdown
+/// in the background (nothing is left running unowned), but nothing waits
+/// for it; call `shutdown().await` to know when it is done. Control handles
+/// from [`handle`](RunningSupervisor::handle) do not own the tree.
+#[derive(Debug)]
+pub struct RunningSupervisor {
+    handle: SupervisorHandle,
+    join: Option<JoinHandle<()>>,
+}
+
+impl RunningSupervisor {
+    /// A cheap, cloneable handle to control and observe the tree.
+    #[must_use]
+    pub fn handle(&self) -> SupervisorHandle {
+        self.handle.clone()
+    }
+
+    /// Subscribes to the tree's events from now on.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.handle.subscribe()
+    }
+
+    /// Stops the tree: every child under its shutdown setting, in reverse
+    /// start order (or the spec's shutdown stages), nested supervisors
+    /// stopping their own subtrees first. Returns once every task of the
+    /// tree, the supervisors' own included, has ended.
+    ///
+    /// # Errors
+    /// The supervisor's own error if it had already given up.
+    pub async fn shutdown(mut self) -> Result<ExitReport, SupervisorError> {
+        let result = self.handle.shutdown().await;
+        self.join_root().await;
+        result
+    }
+
+    /// Waits until the tree stops by itself (it gave up, or auto-shutdown),
+    /// or another handle shuts it down.
+    ///
+    /// # Errors
+    /// [`SupervisorError::IntensityExceeded`] if the top-level supervisor gave up.
+    pub async fn wait(&mut self) -> Result<ExitReport, SupervisorError> {
+        let result = self.handle.wait().await;
+        self.join_root().await;
+        result
+    }
+
+    async fn join_root(&mut self) {
+        if let Some(join) = self.join.take() {
+            let _ = join.await;
+        }
+    }
+}
+
+impl Drop for RunningSupervisor {
+    fn drop(&mut self) {
+        if self.join.is_some() {
+            self.handle.request_stop();
+        }
+    }
+}
+
+impl LoopEnd {
+    pub(crate) fn into_result(
+        self,
+        path: &std::sync::Arc<str>,
+    ) -> Result<ExitReport, SupervisorError> {
+        match self {
+            LoopEnd::Stopped(report) => Ok(report),
+            LoopEnd::GaveUp(error) => Err(error),
+            LoopEnd::StartFailed(_) => Err(SupervisorError::Lost {
+                supervisor: path.clone(),
+            }),
+        }
+    }
+}

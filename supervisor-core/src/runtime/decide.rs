@@ -1,0 +1,122 @@
+//! What an exit leads to: the restart type, the intensity window, the
+//! backoff and the strategy, turned into a plan of stops and starts.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::Work;
+use super::plan::Step;
+use super::slots::State;
+use super::supervisor::{Ending, SupervisorLoop};
+use crate::event::Event;
+use crate::policy::intensity::Verdict;
+use crate::policy::restart::Restart;
+
+impl SupervisorLoop {
+    pub(crate) fn handle_work(&mut self, work: Work) {
+        match work {
+            Work::Exit { slot, epoch } => self.decide_exit(slot, epoch),
+            Work::Start { slot, epoch } => {
+                let due = self.slots.get(slot).is_some_and(|s| {
+                    s.epoch == epoch && matches!(s.state, State::Restarting { .. })
+                });
+                if due {
+                    self.plan.steps.push_back(Step::Start(slot));
+                }
+            }
+        }
+    }
+
+    /// A child ended on its own: restart it (and the siblings its strategy
+    /// takes down), forget it, or give up.
+    fn decide_exit(&mut self, index: usize, epoch: u64) {
+        let now = Instant::now();
+        let Some(slot) = self.slots.get(index) else {
+            return;
+        };
+        if slot.epoch != epoch || slot.state != State::Stopped {
+            return;
+        }
+        let Some(reason) = slot.last_exit.clone() else {
+            return;
+        };
+        if !slot.spec.restart.restarts_after(&reason) {
+            if slot.spec.restart == Restart::Temporary {
+                self.slots.remove(index);
+            }
+            return;
+        }
+        if self.intensity.record(now) == Verdict::GiveUp {
+            let child = slot.path.clone();
+            self.emit(Event::IntensityExceeded {
+                supervisor: self.path.clone(),
+                max: self.limit.max(),
+                period: self.limit.period(),
+            });
+            self.begin_shutdown(Ending::GaveUp { child, reason });
+            return;
+        }
+        let delay = self.backoff_delay(index, now);
+        let members = self.affected(index);
+
+        for &member in members.iter().rev() {
+            let Some(sibling) = self.slots.get_mut(member) else {
+                continue;
+            };
+            if member != index && sibling.state.is_alive() {
+                sibling.doomed = true;
+                self.plan.steps.push_back(Step::Stop(vec![member]));
+            }
+        }
+        let starts: Vec<usize> = members
+            .into_iter()
+            .filter(|&m| {
+                self.slots
+                    .get(m)
+                    .is_some_and(|s| s.spec.restart != Restart::Temporary)
+            })
+            .collect();
+        for &member in &starts {
+            if let Some(s) = self.slots.get(member) {
+                let generation = if s.ever_started { s.generation + 1 } else { 0 };
+                self.emit(Event::RestartScheduled {
+                    path: s.path.clone(),
+                    generation,
+                    delay,
+                });
+            }
+        }
+        if delay.is_zero() {
+            self.plan.steps.extend(starts.into_iter().map(Step::Start));
+        } else {
+            self.plan.steps.push_back(Step::Delay {
+                at: now + delay,
+                slots: starts,
+            });
+        }
+    }
+
+    /// The failed child's backoff delay, moving its backoff state on.
+    fn backoff_delay(&mut self, index: usize, now: Instant) -> Duration {
+        let Some(slot) = self.slots.get_mut(index) else {
+            return Duration::ZERO;
+        };
+        match slot.spec.backoff {
+            Some(backoff) => {
+                let ran = now.saturating_duration_since(slot.started_at);
+                slot.backoff.next_delay(&backoff, ran, &mut self.rng)
+            }
+            None => Duration::ZERO,
+        }
+    }
+
+    /// The children restarted with the one at `index`, in start order.
+    fn affected(&self, index: usize) -> Vec<usize> {
+        let order: Vec<usize> = self.slots.in_order().collect();
+        match order.iter().position(|&i| i == index) {
+            Some(position) => order[self.strategy.affected(position, order.len())].to_vec(),
+            None => vec![index],
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Starting, stopping and aborting one child, and reading how it ended.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::plan::Waiting;
+use super::slots::{Live, State};
+use super::supervisor::{Ending, Link, Phase, Started, SupervisorLoop};
+use super::task::{CatchUnwind, TaskExit, TaskResult};
+use super::timers::{Timer, TimerKind};
+use super::{LoopEnd, Work};
+use crate::child_spec::{Body, Shutdown};
+use crate::ctx::{Ctx, Ready, ReadySignal};
+use crate::error::StartError;
+use crate::event::Event;
+use crate::exit::{ExitReason, ExitReport};
+use crate::policy::restart::Restart;
+
+impl SupervisorLoop {
+    /// Spawns a new incarnation of a child that is not running.
+    pub(crate) fn begin_start(&mut self, index: usize) {
+        let epoch = self.new_epoch();
+        let ready_tx = self.ready_tx.clone();
+        let events = self.events.clone();
+        let Some(slot) = self.slots.get_mut(index) else {
+            return;
+        };
+        if slot.state.is_alive() {
+            return;
+        }
+        let now = Instant::now();
+        if slot.ever_started {
+            slot.generation += 1;
+            slot.restarts += 1;
+        }
+        slot.ever_started = true;
+        slot.epoch = epoch;
+        slot.doomed = false;
+        slot.ready_timed_out = false;
+        slot.started_at = now;
+        slot.stop_began = None;
+        slot.stop_took = None;
+
+        let token = CancellationToken::new();
+        let waits = slot.spec.wait_ready;
+        let ready = waits.map(|_| ReadySignal {
+            tx: ready_tx,
+            ready: Ready { slot: index, epoch },
+        });
+        let span = tracing::info_span!("child", path = %slot.path, generation = slot.generation);
+        let (abort, kill) = match &slot.spec.body {
+            Body::Worker(factory) => {
+                let future = factory(Ctx::new(
+                    token.clone(),
+                    slot.path.clone(),
+                    slot.generation,
+                    ready,
+                ));
+                let task = async move {
+                    let result = match CatchUnwind(future).await {
+                        Ok(result) => TaskResult::Worker(result),
+                        Err(message) => TaskResult::Panicked(message),
+                    };
+                    TaskExit {
+                        slot: index,
+                        epoch,
+                        result,
+                    }
+                };
+                (self.tasks.spawn(task.instrument(span)), None)
+            }
+            Body::Supervisor(spec) => {
+                let kill = CancellationToken::new();
+                let link = Link {
+                    path: slot.path.clone(),
+                    stop: token.clone(),
+                    kill: kill.clone(),
+                    started: Started::Child(ready),
+                    events,
+                };
+                let nested = SupervisorLoop::new(spec, link);
+                let task = async move {
+                    let result = match CatchUnwind(Box::pin(nested.run())).await {
+                        Ok(LoopEnd::Stopped(report)) => TaskResult::Supervisor(Ok(report)),
+                        Ok(LoopEnd::GaveUp(error)) => TaskResult::Supervisor(Err(error)),
+                        Ok(LoopEnd::StartFailed(error)) => {
+                            TaskResult::Worker(Err(Arc::from(error.to_string())))
+                        }
+                        Err(message) => TaskResult::Panicked(message),
+                    };
+                    TaskExit {
+                        slot: index,
+                        epoch,
+                        result,
+                    }
+                };
+                (self.tasks.spawn(task.instrument(span)), Some(kill))
+            }
+        };
+        slot.live = Some(Live { token, abort, kill });
+        match waits {
+            Some(timeout) => {
+                slot.state = State::Starting;
+                self.plan.waiting = Waiting::Ready { slot: index, epoch };
+                if let Some(timeout) = timeout {
+                    self.timers
+                        .set(now + timeout, index, epoch, TimerKind::ReadyDeadline);
+                }
+            }
+            None => {
+                slot.state = State::Running;
+                let event = Event::ChildStarted {
+                    path: slot.path.clone(),
+                    generation: slot.generation,
+                };
+                self.emit(event);
+            }
+        }
+    }
+
+    /// Asks a child to stop under its shutdown setting. Returns whether its
+    /// task is still to end (and is now awaited by stop step `step`).
+    pub(crate) fn begin_stop(&mut self, index: usize, step: u64) -> bool {
+        let Some(slot) = self.slots.get_mut(index) else {
+            return false;
+        };
+        slot.doomed = false;
+        match slot.state {
+            State::Starting | State::Running => {}
+            State::Stopping { .. } => {
+                slot.awaited_by = step;
+                return true;
+            }
+            State::Restarting { .. } | State::Stopped => {
+                slot.state = State::Stopped;
+                return false;
+            }
+        }
+        let now = Instant::now();
+        slot.awaited_by = step;
+        slot.stop_began = Some(now);
+        let (epoch, shutdown) = (slot.epoch, slot.spec.shutdown);
+        if let Some(live) = &slot.live {
+            if shutdown != Shutdown::Brutal {
+                live.token.cancel();
+            }
+        }
+        slot.state = State::Stopping { aborted: false };
+        match shutdown {
+            Shutdown::Brutal => self.abort(index),
+            Shutdown::Timeout(timeout) => {
+                self.timers
+                    .set(now + timeout, index, epoch, TimerKind::StopDeadline)
+            }
+            Shutdown::Infinity => {}
+        }
+        true
+    }
+
+    /// Aborts a child's task now; for a nested supervisor, its whole subtree.
+    pub(crate) fn abort(&mut self, index: usize) {
+        let Some(slot) = self.slots.get_mut(index) else {
+            return;
+        };
+        let Some(live) = &slot.live else { return };
+        match &live.kill {
+            Some(kill) => kill.cancel(),
+            None => {
+                live.abort.abort();
+                self.aborting.insert(live.abort.id(), index);
+            }
+        }
+        slot.stop_began.get_or_insert_with(Instant::now);
+        slot.state = State::Stopping { aborted: true };
+    }
+
+    /// Puts a stopped child in the restarting state until `at`.
+    pub(crate) fn begin_delay(&mut self, index: usize, at: Instant) {
+        let epoch = self.new_epoch();
+        let Some(slot) = self.slots.get_mut(index) else {
+            return;
+        };
+        if slot.state.is_alive() {
+            return;
+        }
+        slot.epoch = epoch;
+        slot.state = State::Restarting { at };
+        self.timers.set(at, index, epoch, TimerKind::RestartDue);
+    }
+
+    pub(crate) fn on_timer(&mut self, timer: Timer, now: Instant) {
+        let Some(slot) = self.slots.get_mut(timer.slot) else {
+            return;
+        };
+        if slot.epoch != timer.epoch {
+            return;
+        }
+        match (timer.kind, slot.state) {
+            (TimerKind::StopDeadline, State::Stopping { aborted: false }) => self.abort(timer.slot),
+            (TimerKind::ReadyDeadline, State::Starting) => {
+                slot.ready_timed_out = true;
+                slot.stop_began = Some(now);
+                self.abort(timer.slot);
+            }
+            (TimerKind::RestartDue, State::Restarting { .. }) => {
+                self.work.push_back(Work::Start {
+                    slot: timer.slot,
+                    epoch: timer.epoch,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Records the end of an incarnation's task and works out what it means.
+    pub(crate) fn on_exit(&mut self, index: usize, epoch: u64, result: TaskResult) {
+        let stopping = self.is_stopping();
+        let Some(slot) = self.slots.get_mut(index) else {
+            return;
+        };
+        if slot.epoch != epoch || !slot.state.is_alive() {
+            return;
+        }
+        let now = Instant::now();
+        let was = slot.state;
+        let (reason, subtree) = exit_reason(result, was);
+        slot.live = None;
+        slot.state = State::Stopped;
+        slot.last_exit = Some(reason.clone());
+        slot.subtree = subtree;
+        let (path, generation) = (slot.path.clone(), slot.generation);
+        let temporary = slot.spec.restart == Restart::Temporary;
+        let doomed = slot.doomed;
+        let was_starting = self.plan.waiting == (Waiting::Ready { slot: index, epoch });
+
+        if let State::Stopping { .. } = was {
+            let took = now.saturating_duration_since(slot.stop_began.unwrap_or(now));
+            slot.stop_took = Some(took);
+            let awaited_by = std::mem::take(&mut slot.awaited_by);
+            if let Waiting::Stops { step, left } = &mut self.plan.waiting {
+                if *step == awaited_by {
+                    *left -= 1;
+                }
+            }
+            self.emit(Event::ChildStopped {
+                path,
+                generation,
+                reason: reason.clone(),
+                took,
+            });
+            if was_starting {
+                self.start_failed(index, epoch, reason);
+            } else if temporary && !stopping {
+                self.slots.remove(index);
+            }
+            return;
+        }
+
+        self.emit(Event::ChildExited {
+            path,
+            generation,
+            reason: reason.clone(),
+        });
+        if was_starting {
+            self.start_failed(index, epoch, reason);
+        } else if stopping {
+            // Recorded for the report; nothing restarts during shutdown.
+        } else if doomed {
+            // A planned stop was about to end it anyway: part of that plan.
+            if temporary {
+                self.slots.remove(index);
+            }
+        } else {
+            self.work.push_back(Work::Exit { slot: index, epoch });
+        }
+    }
+
+    /// A child ended (or timed out) before it was ready.
+    fn start_failed(&mut self, index: usize, epoch: u64, reason: ExitReason) {
+        self.plan.waiting = Waiting::Nothing;
+        let Some(slot) = self.slots.get(index) else {
+            return;
+        };
+        let error = match slot.spec.wait_ready {
+            Some(Some(timeout)) if slot.ready_timed_out => StartError::ReadyTimeout {
+                child: slot.path.clone(),
+                timeout,
+            },
+            _ => StartError::ChildFailed {
+                child: slot.path.clone(),
+                reason,
+            },
+        };
+        match self.phase {
+            Phase::Starting => {
+                self.plan.abandon_rest();
+                self.begin_shutdown(Ending::StartFailed(error));
+            }
+            Phase::Running => {
+                // OTP tries the restart again at once, counted as a restart;
+                // the steps after it are part of that next restart.
+                self.plan.abandon_rest();
+                self.work.push_front(Work::Exit { slot: index, epoch });
+            }
+            Phase::Stopping(_) => {}
+        }
+    }
+
+    /// The parent's deadline passed: abort every child and wait for all.
+    pub(crate) fn on_kill(&mut self) {
+        self.killed = true;
+        if !self.is_stopping() {
+            self.phase = Phase::Stopping(Ending::Requested);
+        }
+        self.plan.abandon_rest();
+        self.plan.waiting = Waiting::Nothing;
+        self.work.clear();
+        let alive: Vec<usize> = self
+            .slots
+            .in_order()
+            .filter(|&i| self.slots.get(i).is_some_and(|s| s.state.is_alive()))
+            .collect();
+        for index in alive {
+            if self
+                .slots
+                .get(index)
+                .is_some_and(|s| s.state != State::Stopping { aborted: true })
+            {
+                self.abort(index);
+            }
+        }
+    }
+}
+
+/// The exit reason of a task, given the state its slot was in.
+fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitReport>>) {
+    let asked_to_stop = matches!(was, State::Stopping { .. });
+    if was == (State::Stopping { aborted: true }) {
+        let subtree = match result {
+            TaskResult::Supervisor(Ok(report)) => Some(Box::new(report)),
+            _ => None,
+        };
+        return (ExitReason::Aborted, subtree);
+    }
+    let returned = if asked_to_stop {
+        ExitReason::Stopped
+    } else {
+        ExitReason::Returned
+    };
+    match result {
+        TaskResult::Worker(Ok(())) => (returned, None),
+        TaskResult::Worker(Err(error)) => (ExitReason::Failed(error), None),
+        TaskResult::Panicked(message) => (ExitReason::Panicked(message), None),
+        TaskResult::Supervisor(Ok(report)) => (returned, Some(Box::new(report))),
+        TaskResult::Supervisor(Err(error)) => {
+            let subtree = error.report().cloned().map(Box::new);
+            (ExitReason::Failed(Arc::from(error.to_string())), subtree)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The plan: the sequence of stops and starts the loop is carrying out.
+//!
+//! OTP does a restart synchronously: stop these children one at a time, then
+//! start those one at a time. The loop must not block, so it keeps that
+//! sequence as data and moves to the next step when the current one is done
+//! (a stopped child's task has ended; a started child is ready), answering
+//! everything else meanwhile.
+
+use std::collections::VecDeque;
+
+use tokio::time::Instant;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Stop these children concurrently; done once all their tasks ended.
+    Stop(Vec<usize>),
+    /// Start this child (if it is not running); done once it is ready.
+    Start(usize),
+    /// Put these children in the restarting state until `at`. Done at once:
+    /// a backoff delay never holds up anything else.
+    Delay { at: Instant, slots: Vec<usize> },
+}
+
+/// What the current step is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Waiting {
+    #[default]
+    Nothing,
+    /// `left` children of stop step number `step` still have a live task.
+    Stops { step: u64, left: usize },
+    /// This starting incarnation to be ready.
+    Ready { slot: usize, epoch: u64 },
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) steps: VecDeque<Step>,
+    pub(crate) waiting: Waiting,
+}
+
+impl Plan {
+    /// Whether the current step is over (or there is none).
+    pub(crate) fn step_done(&self) -> bool {
+        matches!(
+            self.waiting,
+            Waiting::Nothing | Waiting::Stops { left: 0, .. }
+        )
+    }
+
+    /// Whether there is nothing left to do.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.step_done() && self.steps.is_empty()
+    }
+
+    /// Drops every step not yet begun; the current one still completes.
+    pub(crate) fn abandon_rest(&mut self) {
+        self.steps.clear();
+    }
+}

@@ -1,0 +1,101 @@
+//! Stopping the whole supervisor: the shutdown plan and the exit report.
+
+use std::sync::Arc;
+
+use super::LoopEnd;
+use super::plan::{Step, Waiting};
+use super::slots::State;
+use super::supervisor::{Ending, Phase, SupervisorLoop};
+use crate::error::SupervisorError;
+use crate::event::Event;
+use crate::exit::{ChildReport, ExitReport};
+
+impl SupervisorLoop {
+    /// Stops every child: the explicit shutdown stages if the spec has them
+    /// (children added at run time first, newest first), otherwise one at a
+    /// time in reverse start order. Pending restarts are dropped; a stop
+    /// already under way carries on under its own deadline.
+    pub(crate) fn begin_shutdown(&mut self, ending: Ending) {
+        if self.is_stopping() {
+            return;
+        }
+        self.phase = Phase::Stopping(ending);
+        self.work.clear();
+        self.plan.abandon_rest();
+        if matches!(self.plan.waiting, Waiting::Ready { .. }) {
+            self.plan.waiting = Waiting::Nothing;
+        }
+        let order: Vec<usize> = self.slots.in_order().collect();
+        for &index in &order {
+            if let Some(slot) = self.slots.get_mut(index) {
+                if let State::Restarting { .. } = slot.state {
+                    slot.state = State::Stopped;
+                }
+            }
+        }
+        let stages = match &self.stages {
+            None => order.iter().rev().map(|&i| vec![i]).collect(),
+            Some(stages) => {
+                let staged: Vec<Vec<usize>> = stages
+                    .iter()
+                    .map(|stage| stage.iter().filter_map(|id| self.slots.find(id)).collect())
+                    .collect();
+                let mut steps: Vec<Vec<usize>> = order
+                    .iter()
+                    .rev()
+                    .filter(|&&i| !staged.iter().any(|stage| stage.contains(&i)))
+                    .map(|&i| vec![i])
+                    .collect();
+                steps.extend(staged);
+                steps
+            }
+        };
+        self.plan.steps.extend(stages.into_iter().map(Step::Stop));
+    }
+
+    /// The loop's result, once every child has ended.
+    pub(crate) fn finish(&mut self, ending: Ending) -> LoopEnd {
+        let report = self.report();
+        let end = match ending {
+            Ending::Requested => LoopEnd::Stopped(report),
+            Ending::StartFailed(error) => LoopEnd::StartFailed(error),
+            Ending::GaveUp { child, reason } => {
+                LoopEnd::GaveUp(SupervisorError::IntensityExceeded {
+                    supervisor: self.path.clone(),
+                    max: self.limit.max(),
+                    period: self.limit.period(),
+                    child,
+                    reason,
+                    report: Box::new(report),
+                })
+            }
+        };
+        let error: Option<Arc<str>> = match &end {
+            LoopEnd::Stopped(_) => None,
+            LoopEnd::StartFailed(error) => Some(Arc::from(error.to_string())),
+            LoopEnd::GaveUp(error) => Some(Arc::from(error.to_string())),
+        };
+        self.emit(Event::SupervisorStopped {
+            supervisor: self.path.clone(),
+            error,
+        });
+        end
+    }
+
+    fn report(&self) -> ExitReport {
+        let children = self
+            .slots
+            .iter()
+            .map(|slot| ChildReport {
+                path: slot.path.clone(),
+                exit: slot.last_exit.clone(),
+                stop_took: slot.stop_took,
+                subtree: slot.subtree.clone(),
+            })
+            .collect();
+        ExitReport {
+            path: self.path.clone(),
+            children,
+        }
+    }
+}

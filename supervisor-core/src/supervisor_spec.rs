@@ -1,0 +1,286 @@
+//! `SupervisorSpec` and its builder: a supervisor's policies and children.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::child_spec::ChildSpec;
+use crate::error::SpecError;
+use crate::policy::intensity::Intensity;
+use crate::policy::restart::Restart;
+use crate::policy::strategy::Strategy;
+
+/// When a supervisor stops itself because significant children ended
+/// (OTP 24's `auto_shutdown`).
+///
+/// Only an exit a child makes on its own counts: a child stopped by
+/// `terminate_child` or by a sibling's restart never triggers it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AutoShutdown {
+    /// Never; significant flags are ignored. The default.
+    #[default]
+    Never,
+    /// As soon as any significant child ends without being restarted.
+    AnySignificant,
+    /// Once every significant child has ended without being restarted.
+    AllSignificant,
+}
+
+/// A supervisor: its name, strategy, intensity, children and shutdown order.
+///
+/// Built and checked by [`SupervisorSpec::builder`]; started by
+/// [`SupervisorSpec::start`]. A nested supervisor is a child made with
+/// [`ChildSpec::supervisor`].
+#[derive(Clone, Debug)]
+pub struct SupervisorSpec {
+    pub(crate) name: Arc<str>,
+    pub(crate) strategy: Strategy,
+    pub(crate) intensity: Intensity,
+    pub(crate) auto_shutdown: AutoShutdown,
+    pub(crate) children: Vec<ChildSpec>,
+    /// Positions into `children`, stage by stage; `None` for reverse start
+    /// order.
+    pub(crate) shutdown_stages: Option<Vec<Vec<usize>>>,
+    pub(crate) jitter_seed: Option<u64>,
+    pub(crate) event_capacity: usize,
+}
+
+impl SupervisorSpec {
+    /// Starts describing a supervisor named `name`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use supervisor_core::{ChildSpec, Ctx, Intensity, Strategy, SupervisorSpec};
+    ///
+    /// let idle = |ctx: Ctx| async move { ctx.cancelled().await };
+    /// let spec = SupervisorSpec::builder("app")
+    ///     .strategy(Strategy::RestForOne)
+    ///     .intensity(Intensity::new(3, Duration::from_secs(10)))
+    ///     .child(ChildSpec::worker("db", idle))
+    ///     .child(ChildSpec::worker("api", idle))
+    ///     .shutdown_order(["api", "db"])
+    ///     .build()
+    ///     .expect("a valid spec");
+    /// assert_eq!(spec.name(), "app");
+    /// ```
+    pub fn builder(name: impl Into<Arc<str>>) -> SupervisorBuilder {
+        SupervisorBuilder {
+            name: name.into(),
+            strategy: Strategy::default(),
+            intensity: Intensity::default(),
+            auto_shutdown: AutoShutdown::default(),
+            children: Vec::new(),
+            stages: None,
+            jitter_seed: None,
+            event_capacity: 1024,
+        }
+    }
+
+    /// The supervisor's name: the first segment of every path below it.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its children, in start order.
+    #[must_use]
+    pub fn children(&self) -> &[ChildSpec] {
+        &self.children
+    }
+
+    /// Its restart strategy.
+    #[must_use]
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// Its restart intensity.
+    #[must_use]
+    pub fn intensity(&self) -> Intensity {
+        self.intensity
+    }
+}
+
+/// Builds a [`SupervisorSpec`]; every invalid value is reported by
+/// [`build`](SupervisorBuilder::build) as a [`SpecError`].
+#[derive(Debug)]
+#[must_use]
+pub struct SupervisorBuilder {
+    name: Arc<str>,
+    strategy: Strategy,
+    intensity: Intensity,
+    auto_shutdown: AutoShutdown,
+    children: Vec<ChildSpec>,
+    stages: Option<Vec<Vec<Arc<str>>>>,
+    jitter_seed: Option<u64>,
+    event_capacity: usize,
+}
+
+impl SupervisorBuilder {
+    /// The restart strategy. Default: [`Strategy::OneForOne`].
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// The restart intensity. Default: 1 restart in 5 s, as in OTP.
+    pub fn intensity(mut self, intensity: Intensity) -> Self {
+        self.intensity = intensity;
+        self
+    }
+
+    /// Auto-shutdown on significant children. Default: never.
+    pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
+        self.auto_shutdown = auto_shutdown;
+        self
+    }
+
+    /// Appends a child; children start in the order they are added.
+    pub fn child(mut self, child: ChildSpec) -> Self {
+        self.children.push(child);
+        self
+    }
+
+    /// Appends several children, in order.
+    pub fn children(mut self, children: impl IntoIterator<Item = ChildSpec>) -> Self {
+        self.children.extend(children);
+        self
+    }
+
+    /// Stops children one at a time in this order instead of reverse start
+    /// order. It must name every child exactly once.
+    pub fn shutdown_order<S: Into<Arc<str>>>(mut self, order: impl IntoIterator<Item = S>) -> Self {
+        let stages = self.stages.get_or_insert_with(Vec::new);
+        stages.extend(order.into_iter().map(|id| vec![id.into()]));
+        self
+    }
+
+    /// Appends a shutdown stage: its children are stopped concurrently, after
+    /// the stages before it have stopped. Together the stages must name every
+    /// child exactly once.
+    pub fn shutdown_stage<S: Into<Arc<str>>>(mut self, stage: impl IntoIterator<Item = S>) -> Self {
+        let stages = self.stages.get_or_insert_with(Vec::new);
+        stages.push(stage.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Seeds the backoff jitter of this supervisor, so delays repeat exactly
+    /// from run to run. Default: a random seed.
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
+    /// How many events a subscriber may fall behind before it lags
+    /// (top-level supervisors only). Default: 1024.
+    pub fn event_capacity(mut self, capacity: usize) -> Self {
+        self.event_capacity = capacity.max(1);
+        self
+    }
+
+    /// Checks the whole spec and returns it, or the first problem found.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use supervisor_core::{ChildSpec, Ctx, Intensity, SpecError, SupervisorSpec};
+    ///
+    /// let idle = |ctx: Ctx| async move { ctx.cancelled().await };
+    /// let error = SupervisorSpec::builder("app")
+    ///     .intensity(Intensity::new(3, Duration::ZERO))
+    ///     .child(ChildSpec::worker("a", idle))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(error, SpecError::ZeroPeriod { .. }));
+    /// ```
+    pub fn build(self) -> Result<SupervisorSpec, SpecError> {
+        check_id(&self.name)?;
+        if self.intensity.period().is_zero() {
+            return Err(SpecError::ZeroPeriod {
+                supervisor: self.name,
+            });
+        }
+        let mut seen = HashSet::new();
+        for child in &self.children {
+            check_child(child)?;
+            if !seen.insert(child.id.clone()) {
+                return Err(SpecError::DuplicateChild {
+                    supervisor: self.name,
+                    id: child.id.clone(),
+                });
+            }
+        }
+        let shutdown_stages = match self.stages {
+            None => None,
+            Some(stages) => Some(resolve_stages(&self.children, stages)?),
+        };
+        Ok(SupervisorSpec {
+            name: self.name,
+            strategy: self.strategy,
+            intensity: self.intensity,
+            auto_shutdown: self.auto_shutdown,
+            children: self.children,
+            shutdown_stages,
+            jitter_seed: self.jitter_seed,
+            event_capacity: self.event_capacity,
+        })
+    }
+}
+
+/// Ids become path segments: they must be non-empty and free of `/`.
+pub(crate) fn check_id(id: &Arc<str>) -> Result<(), SpecError> {
+    if id.is_empty() || id.contains('/') {
+        return Err(SpecError::InvalidId { id: id.clone() });
+    }
+    Ok(())
+}
+
+/// The checks on one child spec on its own.
+pub(crate) fn check_child(child: &ChildSpec) -> Result<(), SpecError> {
+    let id = || child.id.clone();
+    check_id(&child.id)?;
+    if let Some(problem) = child.backoff.as_ref().and_then(|b| b.problem()) {
+        return Err(SpecError::InvalidBackoff {
+            child: id(),
+            problem,
+        });
+    }
+    if child.backoff.is_some() && child.restart == Restart::Temporary {
+        return Err(SpecError::BackoffOnTemporary { child: id() });
+    }
+    if child.significant && child.restart == Restart::Permanent {
+        return Err(SpecError::SignificantPermanent { child: id() });
+    }
+    if child.shutdown == crate::Shutdown::Timeout(std::time::Duration::ZERO) {
+        return Err(SpecError::ZeroShutdownTimeout { child: id() });
+    }
+    if child.wait_ready == Some(Some(std::time::Duration::ZERO)) {
+        return Err(SpecError::ZeroReadyTimeout { child: id() });
+    }
+    Ok(())
+}
+
+fn resolve_stages(
+    children: &[ChildSpec],
+    stages: Vec<Vec<Arc<str>>>,
+) -> Result<Vec<Vec<usize>>, SpecError> {
+    let mut named = vec![false; children.len()];
+    let mut resolved = Vec::with_capacity(stages.len());
+    for stage in stages {
+        let mut positions = Vec::with_capacity(stage.len());
+        for id in stage {
+            let Some(position) = children.iter().position(|c| c.id == id) else {
+                return Err(SpecError::ShutdownOrderUnknown { id });
+            };
+            if std::mem::replace(&mut named[position], true) {
+                return Err(SpecError::ShutdownOrderRepeated { id });
+            }
+            positions.push(position);
+        }
+        resolved.push(positions);
+    }
+    if let Some(missing) = named.iter().position(|named| !named) {
+        return Err(SpecError::ShutdownOrderMissing {
+            id: children[missing].id.clone(),
+        });
+    }
+    Ok(resolved)
+}
