@@ -55,10 +55,16 @@ pub use error::{SpecError, StartError, SupervisorError};
 pub use event::Event;
 pub use exit::{ChildReport, ExitReason, ExitReport};
 pub use handle::SupervisorHandle;
+pub use policy::auto_shutdown::AutoShutdown;
 pub use policy::backoff::Backoff;
 pub use policy::intensity::Intensity;
 pub use policy::restart::Restart;
 pub use policy::strategy::Strategy;
 pub use running::RunningSupervisor;
-pub use supervisor_spec::{AutoShutdown, SupervisorBuilder, SupervisorSpec};
+pub use supervisor_spec::{SupervisorBuilder, SupervisorSpec};
 pub use tokio_util::sync::CancellationToken;
+
+/// The README's snippets, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -5,25 +5,10 @@ use std::sync::Arc;
 
 use crate::child_spec::ChildSpec;
 use crate::error::SpecError;
+use crate::policy::auto_shutdown::AutoShutdown;
 use crate::policy::intensity::Intensity;
 use crate::policy::restart::Restart;
 use crate::policy::strategy::Strategy;
-
-/// When a supervisor stops itself because significant children ended
-/// (OTP 24's `auto_shutdown`).
-///
-/// Only an exit a child makes on its own counts: a child stopped by
-/// `terminate_child` or by a sibling's restart never triggers it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum AutoShutdown {
-    /// Never; significant flags are ignored. The default.
-    #[default]
-    Never,
-    /// As soon as any significant child ends without being restarted.
-    AnySignificant,
-    /// Once every significant child has ended without being restarted.
-    AllSignificant,
-}
 
 /// A supervisor: its name, strategy, intensity, children and shutdown order.
 ///
@@ -82,7 +67,6 @@ impl SupervisorSpec {
     }
 
     /// Its children, in start order.
-    #[must_use]
     pub fn children(&self) -> &[ChildSpec] {
         &self.children
     }

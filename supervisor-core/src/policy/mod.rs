@@ -10,8 +10,10 @@
 //! | [`strategy`] | which siblings a failure takes down with it |
 //! | [`intensity`] | when a supervisor gives up |
 //! | [`backoff`] | how long to wait before a restart |
+//! | [`auto_shutdown`] | when significant children's exits end their supervisor |
 //! | [`rng`] | the seedable jitter source |
 
+pub mod auto_shutdown;
 pub mod backoff;
 pub mod intensity;
 pub mod restart;

@@ -42,8 +42,16 @@ impl SupervisorLoop {
             return;
         };
         if !slot.spec.restart.restarts_after(&reason) {
+            let significant = slot.spec.significant;
             if slot.spec.restart == Restart::Temporary {
                 self.slots.remove(index);
+            }
+            let others_active = self
+                .slots
+                .iter()
+                .any(|s| s.spec.significant && s.state != State::Stopped);
+            if self.auto_shutdown.triggers(significant, others_active) {
+                self.begin_shutdown(Ending::Requested);
             }
             return;
         }

@@ -163,10 +163,6 @@ impl Slots {
         self.by_id.get(id).copied()
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.by_id.len()
-    }
-
     /// Slot indices in start order.
     pub(crate) fn in_order(&self) -> impl DoubleEndedIterator<Item = usize> + '_ {
         self.order
@@ -215,6 +211,6 @@ mod tests {
             slots.remove(i);
         }
         assert!(slots.order.len() <= 2);
-        assert_eq!(slots.len(), 0);
+        assert_eq!(slots.iter().count(), 0);
     }
 }

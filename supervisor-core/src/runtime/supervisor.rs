@@ -24,10 +24,11 @@ use crate::ctx::{Ready, ReadySignal};
 use crate::error::StartError;
 use crate::event::Event;
 use crate::exit::ExitReason;
+use crate::policy::auto_shutdown::AutoShutdown;
 use crate::policy::intensity::{Intensity, IntensityWindow};
 use crate::policy::rng::JitterRng;
 use crate::policy::strategy::Strategy;
-use crate::supervisor_spec::{AutoShutdown, SupervisorSpec};
+use crate::supervisor_spec::SupervisorSpec;
 
 /// Where the loop is in its life.
 #[derive(Debug)]
