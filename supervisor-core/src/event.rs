@@ -46,8 +46,9 @@ pub enum Event {
         /// How it ended.
         reason: ExitReason,
     },
-    /// A child will be started again after `delay` (zero: at once, once the
-    /// siblings its strategy stops have stopped).
+    /// A child will be started again `delay` after this event, and not
+    /// before the siblings its strategy stops have stopped (zero: as soon as
+    /// they have).
     RestartScheduled {
         /// The child's path.
         path: Arc<str>,

@@ -3,36 +3,53 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::child_spec::ChildSpec;
+use crate::control::{ChildCounts, ChildInfo, ControlError};
+use crate::dynamic::DynamicHandle;
 use crate::error::SupervisorError;
 use crate::event::Event;
 use crate::exit::ExitReport;
 use crate::runtime::LoopEnd;
+use crate::runtime::command::{Command, Op, Reply};
 
 /// Controls and observes a running tree. Cloning is cheap; a handle does
 /// not own the tree and dropping one changes nothing.
 ///
+/// Every control call is a message to the supervisor's loop and a typed
+/// reply. A handle addresses the top-level supervisor; [`nested`] gives one
+/// that addresses a supervisor below it. [`shutdown`], [`wait`] and
+/// [`subscribe`] always concern the whole tree.
+///
+/// [`nested`]: SupervisorHandle::nested
+/// [`shutdown`]: SupervisorHandle::shutdown
+/// [`wait`]: SupervisorHandle::wait
+/// [`subscribe`]: SupervisorHandle::subscribe
+///
 /// ```
-/// use supervisor_core::{ChildSpec, Ctx, SupervisorSpec};
+/// use supervisor_core::{ChildSpec, ChildState, Ctx, SupervisorSpec};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let spec = SupervisorSpec::builder("app")
-///     .child(ChildSpec::worker("idle", |ctx: Ctx| async move { ctx.cancelled().await }))
-///     .build()?;
+/// let idle = |ctx: Ctx| async move { ctx.cancelled().await };
+/// let spec = SupervisorSpec::builder("app").child(ChildSpec::worker("idle", idle)).build()?;
 /// let running = spec.start().await?;
 /// let handle = running.handle();
+/// handle.terminate_child("idle").await?;
+/// assert_eq!(handle.which_children().await?[0].state, ChildState::Stopped);
+/// handle.restart_child("idle").await?;
 /// let first = handle.shutdown().await?;
-/// let again = handle.shutdown().await?;
-/// assert_eq!(first, again);
+/// assert_eq!(first, handle.shutdown().await?); // idempotent
 /// # drop(running);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct SupervisorHandle {
     inner: Arc<Inner>,
+    /// Ids of the nested supervisors below the top-level one, in order.
+    scope: Arc<[Arc<str>]>,
 }
 
 struct Inner {
@@ -40,6 +57,7 @@ struct Inner {
     stop: CancellationToken,
     done: watch::Receiver<Option<LoopEnd>>,
     events: broadcast::Sender<Event>,
+    mailbox: mpsc::UnboundedSender<Command>,
 }
 
 impl SupervisorHandle {
@@ -48,6 +66,7 @@ impl SupervisorHandle {
         stop: CancellationToken,
         done: watch::Receiver<Option<LoopEnd>>,
         events: broadcast::Sender<Event>,
+        mailbox: mpsc::UnboundedSender<Command>,
     ) -> Self {
         SupervisorHandle {
             inner: Arc::new(Inner {
@@ -55,14 +74,108 @@ impl SupervisorHandle {
                 stop,
                 done,
                 events,
+                mailbox,
             }),
+            scope: Arc::new([]),
         }
     }
 
-    /// The top-level supervisor's name.
+    /// The path of the supervisor this handle addresses.
     #[must_use]
-    pub fn path(&self) -> &str {
-        &self.inner.path
+    pub fn path(&self) -> String {
+        let mut path = self.inner.path.to_string();
+        for id in self.scope.iter() {
+            path.push('/');
+            path.push_str(id);
+        }
+        path
+    }
+
+    /// A handle that addresses the nested supervisor at `path` below this
+    /// one (`"consumers"`, or `"consumers/eu"` for deeper levels). Calls on
+    /// it fail with [`ControlError::NotASupervisor`] while no running
+    /// supervisor is there.
+    #[must_use]
+    pub fn nested(&self, path: &str) -> SupervisorHandle {
+        let scope: Vec<Arc<str>> = self
+            .scope
+            .iter()
+            .cloned()
+            .chain(path.split('/').filter(|s| !s.is_empty()).map(Arc::from))
+            .collect();
+        SupervisorHandle {
+            inner: self.inner.clone(),
+            scope: scope.into(),
+        }
+    }
+
+    /// A typed handle for starting children of a dynamic supervisor with
+    /// arguments of type `A` (see [`SupervisorSpec::dynamic`](crate::SupervisorSpec::dynamic)).
+    #[must_use]
+    pub fn dynamic<A: Send + 'static>(&self) -> DynamicHandle<A> {
+        DynamicHandle::new(self.clone())
+    }
+
+    /// Every child, in start order, with its state, generation, restart
+    /// count and last exit.
+    ///
+    /// # Errors
+    /// [`ControlError::ShuttingDown`] once the tree has stopped.
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ControlError> {
+        match self.call(Op::WhichChildren).await? {
+            Reply::Children(children) => Ok(children),
+            _ => Err(self.shutting_down()),
+        }
+    }
+
+    /// Counts of children: specs, active, supervisors, workers.
+    ///
+    /// # Errors
+    /// [`ControlError::ShuttingDown`] once the tree has stopped.
+    pub async fn count_children(&self) -> Result<ChildCounts, ControlError> {
+        match self.call(Op::CountChildren).await? {
+            Reply::Counts(counts) => Ok(counts),
+            _ => Err(self.shutting_down()),
+        }
+    }
+
+    /// Starts a stopped child again; returns once it has started.
+    ///
+    /// # Errors
+    /// [`ControlError::Running`], [`ControlError::Restarting`],
+    /// [`ControlError::NotFound`], or [`ControlError::StartFailed`].
+    pub async fn restart_child(&self, id: &str) -> Result<(), ControlError> {
+        self.call(Op::Restart(Arc::from(id))).await.map(drop)
+    }
+
+    /// Stops a child under its shutdown setting and keeps its spec (a
+    /// temporary or dynamic child is forgotten). It is not restarted, and
+    /// its stop never triggers auto-shutdown. Returns once it has stopped.
+    ///
+    /// # Errors
+    /// [`ControlError::NotFound`].
+    pub async fn terminate_child(&self, id: &str) -> Result<(), ControlError> {
+        self.call(Op::Terminate(Arc::from(id))).await.map(drop)
+    }
+
+    /// Forgets a stopped child's spec.
+    ///
+    /// # Errors
+    /// [`ControlError::Running`], [`ControlError::Restarting`] or
+    /// [`ControlError::NotFound`].
+    pub async fn delete_child(&self, id: &str) -> Result<(), ControlError> {
+        self.call(Op::Delete(Arc::from(id))).await.map(drop)
+    }
+
+    /// Adds a child at the end of the start order and starts it; returns
+    /// once it has started.
+    ///
+    /// # Errors
+    /// [`ControlError::AlreadyStarted`], [`ControlError::AlreadyPresent`],
+    /// [`ControlError::Spec`], or [`ControlError::StartFailed`] (the spec is
+    /// then not kept).
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<(), ControlError> {
+        self.call(Op::Start(spec)).await.map(drop)
     }
 
     /// Subscribes to every event of the tree from now on. A subscriber that
@@ -107,6 +220,26 @@ impl SupervisorHandle {
         self.inner.done.borrow().is_some()
     }
 
+    pub(crate) async fn call(&self, op: Op) -> Result<Reply, ControlError> {
+        let (reply, answer) = oneshot::channel();
+        let command = Command {
+            scope: self.scope.clone(),
+            depth: 0,
+            op,
+            reply,
+        };
+        if self.inner.mailbox.send(command).is_err() {
+            return Err(self.shutting_down());
+        }
+        answer.await.unwrap_or_else(|_| Err(self.shutting_down()))
+    }
+
+    pub(crate) fn shutting_down(&self) -> ControlError {
+        ControlError::ShuttingDown {
+            supervisor: Arc::from(self.path()),
+        }
+    }
+
     pub(crate) fn request_stop(&self) {
         self.inner.stop.cancel();
     }
@@ -119,7 +252,7 @@ impl SupervisorHandle {
 impl fmt::Debug for SupervisorHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SupervisorHandle")
-            .field("path", &self.inner.path)
+            .field("path", &self.path())
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -38,7 +38,9 @@
 
 mod child_return;
 mod child_spec;
+mod control;
 mod ctx;
+mod dynamic;
 mod error;
 mod event;
 mod exit;
@@ -50,7 +52,9 @@ mod supervisor_spec;
 
 pub use child_return::ChildReturn;
 pub use child_spec::{ChildKind, ChildSpec, Shutdown};
+pub use control::{ChildCounts, ChildInfo, ChildState, ControlError};
 pub use ctx::Ctx;
+pub use dynamic::{ChildTemplate, DynamicBuilder, DynamicHandle};
 pub use error::{SpecError, StartError, SupervisorError};
 pub use event::Event;
 pub use exit::{ChildReport, ExitReason, ExitReport};

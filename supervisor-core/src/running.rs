@@ -1,6 +1,6 @@
 //! Starting a tree, and the value that owns it while it runs.
 
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -38,12 +38,14 @@ impl SupervisorSpec {
         let stop = CancellationToken::new();
         let (started_tx, started_rx) = oneshot::channel();
         let (done_tx, done_rx) = watch::channel(None);
+        let (mailbox, mailbox_rx) = mpsc::unbounded_channel();
         let link = Link {
             path: self.name.clone(),
             stop: stop.clone(),
             kill: CancellationToken::new(),
             started: Started::Root(Some(started_tx)),
             events: events.clone(),
+            mailbox: mailbox_rx,
         };
         let supervisor = SupervisorLoop::new(&self, link);
         let join = tokio::spawn(async move {
@@ -51,7 +53,8 @@ impl SupervisorSpec {
                 done_tx.send_replace(Some(end));
             }
         });
-        let handle = SupervisorHandle::new(self.name.clone(), stop.clone(), done_rx, events);
+        let handle =
+            SupervisorHandle::new(self.name.clone(), stop.clone(), done_rx, events, mailbox);
         let guard = stop.drop_guard();
         if started_rx.await.is_ok() {
             guard.disarm();

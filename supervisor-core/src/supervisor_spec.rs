@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::child_spec::ChildSpec;
+use crate::dynamic::Template;
 use crate::error::SpecError;
 use crate::policy::auto_shutdown::AutoShutdown;
 use crate::policy::intensity::Intensity;
@@ -27,6 +28,8 @@ pub struct SupervisorSpec {
     pub(crate) shutdown_stages: Option<Vec<Vec<usize>>>,
     pub(crate) jitter_seed: Option<u64>,
     pub(crate) event_capacity: usize,
+    /// For a dynamic supervisor, the template of its children.
+    pub(crate) dynamic: Option<Arc<Template>>,
 }
 
 impl SupervisorSpec {
@@ -205,6 +208,7 @@ impl SupervisorBuilder {
             shutdown_stages,
             jitter_seed: self.jitter_seed,
             event_capacity: self.event_capacity,
+            dynamic: None,
         })
     }
 }

@@ -17,6 +17,7 @@ impl SupervisorLoop {
     pub(crate) fn handle_work(&mut self, work: Work) {
         match work {
             Work::Exit { slot, epoch } => self.decide_exit(slot, epoch),
+            Work::Command(command) => self.run_command(command),
             Work::Start { slot, epoch } => {
                 let due = self.slots.get(slot).is_some_and(|s| {
                     s.epoch == epoch && matches!(s.state, State::Restarting { .. })

@@ -2,17 +2,20 @@
 
 use std::sync::Arc;
 
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::plan::Step;
 use super::plan::Waiting;
-use super::slots::{Live, State};
+use super::slots::{Live, Nested, State};
 use super::supervisor::{Ending, Link, Phase, Started, SupervisorLoop};
 use super::task::{CatchUnwind, TaskExit, TaskResult};
 use super::timers::{Timer, TimerKind};
 use super::{LoopEnd, Work};
 use crate::child_spec::{Body, Shutdown};
+use crate::control::ControlError;
 use crate::ctx::{Ctx, Ready, ReadySignal};
 use crate::error::StartError;
 use crate::event::Event;
@@ -51,7 +54,7 @@ impl SupervisorLoop {
             ready: Ready { slot: index, epoch },
         });
         let span = tracing::info_span!("child", path = %slot.path, generation = slot.generation);
-        let (abort, kill) = match &slot.spec.body {
+        let (abort, nested) = match &slot.spec.body {
             Body::Worker(factory) => {
                 let future = factory(Ctx::new(
                     token.clone(),
@@ -74,12 +77,14 @@ impl SupervisorLoop {
             }
             Body::Supervisor(spec) => {
                 let kill = CancellationToken::new();
+                let (mailbox, mailbox_rx) = mpsc::unbounded_channel();
                 let link = Link {
                     path: slot.path.clone(),
                     stop: token.clone(),
                     kill: kill.clone(),
                     started: Started::Child(ready),
                     events,
+                    mailbox: mailbox_rx,
                 };
                 let nested = SupervisorLoop::new(spec, link);
                 let task = async move {
@@ -97,10 +102,17 @@ impl SupervisorLoop {
                         result,
                     }
                 };
-                (self.tasks.spawn(task.instrument(span)), Some(kill))
+                (
+                    self.tasks.spawn(task.instrument(span)),
+                    Some(Nested { kill, mailbox }),
+                )
             }
         };
-        slot.live = Some(Live { token, abort, kill });
+        slot.live = Some(Live {
+            token,
+            abort,
+            nested,
+        });
         match waits {
             Some(timeout) => {
                 slot.state = State::Starting;
@@ -166,8 +178,8 @@ impl SupervisorLoop {
             return;
         };
         let Some(live) = &slot.live else { return };
-        match &live.kill {
-            Some(kill) => kill.cancel(),
+        match &live.nested {
+            Some(nested) => nested.kill.cancel(),
             None => {
                 live.abort.abort();
                 self.aborting.insert(live.abort.id(), index);
@@ -296,17 +308,38 @@ impl SupervisorLoop {
         };
         match self.phase {
             Phase::Starting => {
-                self.plan.abandon_rest();
+                self.plan.abandon_rest(&self.shutting_down());
                 self.begin_shutdown(Ending::StartFailed(error));
+            }
+            Phase::Running if matches!(self.plan.steps.front(), Some(Step::Reply { .. })) => {
+                // A start asked for by a control call: the caller gets the
+                // error; the child stays stopped, or is forgotten if the
+                // call had added it (as OTP discards a spec that fails).
+                if let Some(Step::Reply { tx, discard, .. }) = self.plan.steps.pop_front() {
+                    let failed = ControlError::StartFailed {
+                        id: self.child_id(index),
+                        reason: error_reason(&error),
+                    };
+                    let _ = tx.send(Err(failed));
+                    if let Some(discard) = discard {
+                        self.slots.remove(discard);
+                    }
+                }
             }
             Phase::Running => {
                 // OTP tries the restart again at once, counted as a restart;
                 // the steps after it are part of that next restart.
-                self.plan.abandon_rest();
+                self.plan.abandon_rest(&self.shutting_down());
                 self.work.push_front(Work::Exit { slot: index, epoch });
             }
             Phase::Stopping(_) => {}
         }
+    }
+
+    fn child_id(&self, index: usize) -> Arc<str> {
+        self.slots
+            .get(index)
+            .map_or_else(|| Arc::from("?"), |s| s.spec.id.clone())
     }
 
     /// The parent's deadline passed: abort every child and wait for all.
@@ -315,9 +348,8 @@ impl SupervisorLoop {
         if !self.is_stopping() {
             self.phase = Phase::Stopping(Ending::Requested);
         }
-        self.plan.abandon_rest();
+        self.drop_pending();
         self.plan.waiting = Waiting::Nothing;
-        self.work.clear();
         let alive: Vec<usize> = self
             .slots
             .in_order()
@@ -359,5 +391,12 @@ fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitRe
             let subtree = error.report().cloned().map(Box::new);
             (ExitReason::Failed(Arc::from(error.to_string())), subtree)
         }
+    }
+}
+
+fn error_reason(error: &StartError) -> ExitReason {
+    match error {
+        StartError::ChildFailed { reason, .. } => reason.clone(),
+        _ => ExitReason::Aborted,
     }
 }

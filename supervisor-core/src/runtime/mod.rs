@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`supervisor`] | the loop: its state, its `select!`, how steps advance |
 //! | [`lifecycle`] | starting, stopping, aborting one child; reading its exit |
+//! | [`command`] | control calls: queries at once, changes as plan steps |
 //! | [`decide`] | what an exit leads to: the policy turned into a plan |
 //! | [`shutdown`] | stopping the whole supervisor and its report |
 //! | [`plan`] | the sequence of stops and starts in progress |
@@ -11,6 +12,7 @@
 //! | [`timers`] | shutdown deadlines, ready deadlines, backoff delays |
 //! | [`task`] | the spawned task of one incarnation, with panic capture |
 
+pub(crate) mod command;
 pub(crate) mod decide;
 pub(crate) mod lifecycle;
 pub(crate) mod plan;
@@ -35,10 +37,12 @@ pub(crate) enum LoopEnd {
 }
 
 /// Work the loop does when no plan is in progress, in arrival order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Work {
     /// A child ended on its own: apply its restart type and the strategy.
     Exit { slot: usize, epoch: u64 },
     /// A backoff delay is over: start the child again.
     Start { slot: usize, epoch: u64 },
+    /// A control call that changes children, held until no plan runs.
+    Command(command::Command),
 }

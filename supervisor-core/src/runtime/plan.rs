@@ -10,15 +10,30 @@ use std::collections::VecDeque;
 
 use tokio::time::Instant;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::command::{Reply, ReplyTx};
+use crate::control::ControlError;
+
+#[derive(Debug)]
 pub(crate) enum Step {
     /// Stop these children concurrently; done once all their tasks ended.
     Stop(Vec<usize>),
     /// Start this child (if it is not running); done once it is ready.
     Start(usize),
-    /// Put these children in the restarting state until `at`. Done at once:
-    /// a backoff delay never holds up anything else.
+    /// Put these children in the restarting state until `at`, which counts
+    /// from the exit that caused the restart (time spent stopping siblings
+    /// is part of the delay). Done at once: a backoff delay never holds up
+    /// anything else.
     Delay { at: Instant, slots: Vec<usize> },
+    /// Forget this child if it is stopped (a terminated dynamic child).
+    Forget(usize),
+    /// Answer a control call: the steps before it are done. If the start
+    /// just before it fails, the call gets the error instead and the child
+    /// `discard` (added by that call) is forgotten.
+    Reply {
+        tx: ReplyTx,
+        reply: Reply,
+        discard: Option<usize>,
+    },
 }
 
 /// What the current step is waiting for.
@@ -52,8 +67,13 @@ impl Plan {
         self.step_done() && self.steps.is_empty()
     }
 
-    /// Drops every step not yet begun; the current one still completes.
-    pub(crate) fn abandon_rest(&mut self) {
-        self.steps.clear();
+    /// Drops every step not yet begun, answering the control calls among
+    /// them with `error`; the current step still completes.
+    pub(crate) fn abandon_rest(&mut self, error: &ControlError) {
+        for step in self.steps.drain(..) {
+            if let Step::Reply { tx, .. } = step {
+                let _ = tx.send(Err(error.clone()));
+            }
+        }
     }
 }

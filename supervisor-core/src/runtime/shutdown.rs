@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use super::LoopEnd;
 use super::plan::{Step, Waiting};
 use super::slots::State;
 use super::supervisor::{Ending, Phase, SupervisorLoop};
+use super::{LoopEnd, Work};
 use crate::error::SupervisorError;
 use crate::event::Event;
 use crate::exit::{ChildReport, ExitReport};
@@ -20,8 +20,7 @@ impl SupervisorLoop {
             return;
         }
         self.phase = Phase::Stopping(ending);
-        self.work.clear();
-        self.plan.abandon_rest();
+        self.drop_pending();
         if matches!(self.plan.waiting, Waiting::Ready { .. }) {
             self.plan.waiting = Waiting::Nothing;
         }
@@ -34,6 +33,8 @@ impl SupervisorLoop {
             }
         }
         let stages = match &self.stages {
+            // A dynamic supervisor's children stop all at once.
+            None if self.template.is_some() => vec![order.clone()],
             None => order.iter().rev().map(|&i| vec![i]).collect(),
             Some(stages) => {
                 let staged: Vec<Vec<usize>> = stages
@@ -51,6 +52,18 @@ impl SupervisorLoop {
             }
         };
         self.plan.steps.extend(stages.into_iter().map(Step::Stop));
+    }
+
+    /// Drops the plan's remaining steps and the queued work, answering
+    /// every control call among them.
+    pub(crate) fn drop_pending(&mut self) {
+        let error = self.shutting_down();
+        self.plan.abandon_rest(&error);
+        for work in self.work.drain(..) {
+            if let Work::Command(command) = work {
+                let _ = command.reply.send(Err(error.clone()));
+            }
+        }
     }
 
     /// The loop's result, once every child has ended.

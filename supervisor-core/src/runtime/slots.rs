@@ -9,10 +9,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::command::Command;
 use crate::child_spec::ChildSpec;
 use crate::exit::{ExitReason, ExitReport};
 use crate::policy::backoff::BackoffState;
@@ -49,8 +51,17 @@ impl State {
 pub(crate) struct Live {
     pub(crate) token: CancellationToken,
     pub(crate) abort: AbortHandle,
-    /// For a nested supervisor: aborts its whole subtree and waits for it.
-    pub(crate) kill: Option<CancellationToken>,
+    /// For a nested supervisor: how to reach its loop.
+    pub(crate) nested: Option<Nested>,
+}
+
+/// The links to a running nested supervisor's loop.
+#[derive(Debug)]
+pub(crate) struct Nested {
+    /// Aborts its whole subtree and waits for it.
+    pub(crate) kill: CancellationToken,
+    /// Its control mailbox.
+    pub(crate) mailbox: mpsc::UnboundedSender<Command>,
 }
 
 #[derive(Debug)]
@@ -161,6 +172,11 @@ impl Slots {
 
     pub(crate) fn find(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+
+    /// How many children there are.
+    pub(crate) fn count(&self) -> usize {
+        self.by_id.len()
     }
 
     /// Slot indices in start order.

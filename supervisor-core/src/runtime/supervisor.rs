@@ -15,12 +15,14 @@ use tokio::task::{Id, JoinError, JoinSet};
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 
+use super::command::Command;
 use super::plan::{Plan, Step, Waiting};
 use super::slots::{Slot, Slots, State};
 use super::task::TaskExit;
 use super::timers::Timers;
 use super::{LoopEnd, Work};
 use crate::ctx::{Ready, ReadySignal};
+use crate::dynamic::Template;
 use crate::error::StartError;
 use crate::event::Event;
 use crate::exit::ExitReason;
@@ -63,6 +65,8 @@ pub(crate) struct Link {
     pub(crate) kill: CancellationToken,
     pub(crate) started: Started,
     pub(crate) events: broadcast::Sender<Event>,
+    /// Control calls for this supervisor (and, forwarded, those below it).
+    pub(crate) mailbox: mpsc::UnboundedReceiver<Command>,
 }
 
 pub(crate) struct SupervisorLoop {
@@ -84,6 +88,7 @@ pub(crate) struct SupervisorLoop {
     pub(crate) work: VecDeque<Work>,
     pub(crate) ready_tx: mpsc::UnboundedSender<Ready>,
     ready_rx: mpsc::UnboundedReceiver<Ready>,
+    mailbox: mpsc::UnboundedReceiver<Command>,
     stop: CancellationToken,
     kill: CancellationToken,
     pub(crate) killed: bool,
@@ -91,6 +96,9 @@ pub(crate) struct SupervisorLoop {
     pub(crate) rng: JitterRng,
     pub(crate) events: broadcast::Sender<Event>,
     started: Started,
+    /// For a dynamic supervisor, the template of its children.
+    pub(crate) template: Option<Arc<Template>>,
+    pub(crate) next_dynamic_id: u64,
     next_epoch: u64,
     next_step: u64,
 }
@@ -127,6 +135,7 @@ impl SupervisorLoop {
             work: VecDeque::new(),
             ready_tx,
             ready_rx,
+            mailbox: link.mailbox,
             stop: link.stop,
             kill: link.kill,
             killed: false,
@@ -136,6 +145,8 @@ impl SupervisorLoop {
                 .map_or_else(JitterRng::from_entropy, JitterRng::seeded),
             events: link.events,
             started: link.started,
+            template: spec.dynamic.clone(),
+            next_dynamic_id: 0,
             next_epoch: 0,
             next_step: 0,
         }
@@ -159,6 +170,7 @@ impl SupervisorLoop {
                 Some(joined) = self.tasks.join_next_with_id() => self.on_joined(joined),
                 Some(ready) = self.ready_rx.recv() => self.on_ready(ready),
                 () = &mut self.sleep, if self.sleep_at.is_some() => self.on_timers(),
+                Some(command) = self.mailbox.recv() => self.on_command(command),
             }
         }
     }
@@ -208,6 +220,18 @@ impl SupervisorLoop {
                 for slot in slots {
                     self.begin_delay(slot, at);
                 }
+            }
+            Step::Forget(slot) => {
+                if self
+                    .slots
+                    .get(slot)
+                    .is_some_and(|s| s.state == State::Stopped)
+                {
+                    self.slots.remove(slot);
+                }
+            }
+            Step::Reply { tx, reply, .. } => {
+                let _ = tx.send(Ok(reply));
             }
         }
     }

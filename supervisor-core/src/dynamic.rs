@@ -1,0 +1,302 @@
+//! Dynamic supervisors: children made at run time from one template, with
+//! arguments (OTP's `simple_one_for_one`, Elixir's `DynamicSupervisor`).
+
+use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::child_return::ChildReturn;
+use crate::child_spec::{Body, ChildSpec, Factory};
+use crate::control::{ChildCounts, ChildInfo, ControlError};
+use crate::ctx::Ctx;
+use crate::error::SpecError;
+use crate::handle::SupervisorHandle;
+use crate::policy::backoff::Backoff;
+use crate::policy::intensity::Intensity;
+use crate::policy::restart::Restart;
+use crate::runtime::command::{Op, Reply};
+use crate::supervisor_spec::{SupervisorSpec, check_child, check_id};
+
+/// Makes a child's factory from type-erased arguments, or says it cannot.
+type Make = Arc<dyn Fn(Box<dyn Any + Send>) -> Option<Factory> + Send + Sync>;
+
+/// The template every child of a dynamic supervisor is made from: a function
+/// of a [`Ctx`] and the child's arguments, plus the policies all its
+/// children share. Arguments are cloned for every restart.
+///
+/// ```
+/// use std::time::Duration;
+/// use supervisor_core::{ChildTemplate, Ctx, Restart, Shutdown};
+///
+/// async fn connection(ctx: Ctx, peer: String) -> Result<(), std::io::Error> {
+///     ctx.cancelled().await;
+///     Ok(())
+/// }
+///
+/// let template = ChildTemplate::new(connection)
+///     .restart(Restart::Temporary)
+///     .shutdown(Shutdown::Timeout(Duration::from_secs(1)));
+/// # let _ = template;
+/// ```
+#[must_use]
+pub struct ChildTemplate<A> {
+    prototype: ChildSpec,
+    make: Make,
+    _args: PhantomData<fn(A)>,
+}
+
+impl<A: Clone + Send + Sync + 'static> ChildTemplate<A> {
+    /// Children run `child(ctx, args.clone())` on every start.
+    pub fn new<F, Fut>(child: F) -> Self
+    where
+        F: Fn(Ctx, A) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ChildReturn,
+    {
+        let child = Arc::new(child);
+        let make: Make = Arc::new(move |args: Box<dyn Any + Send>| {
+            let args: A = *args.downcast::<A>().ok()?;
+            let child = child.clone();
+            let factory: Factory = Arc::new(move |ctx| {
+                let future = child(ctx, args.clone());
+                Box::pin(async move { future.await.into_child_result() })
+            });
+            Some(factory)
+        });
+        ChildTemplate {
+            prototype: ChildSpec::worker("template", |_ctx: Ctx| async {}),
+            make,
+            _args: PhantomData,
+        }
+    }
+}
+
+impl<A> ChildTemplate<A> {
+    /// When to restart a child. Default: permanent.
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.prototype = self.prototype.restart(restart);
+        self
+    }
+
+    /// How to stop a child. Default: 5 s. At shutdown every child is asked
+    /// at once and they share one deadline.
+    pub fn shutdown(mut self, shutdown: crate::Shutdown) -> Self {
+        self.prototype = self.prototype.shutdown(shutdown);
+        self
+    }
+
+    /// Backoff between restarts of a child.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.prototype = self.prototype.backoff(backoff);
+        self
+    }
+
+    /// `start_child` returns once the child calls [`Ctx::ready`], or fails
+    /// after `timeout`.
+    pub fn wait_ready(mut self, timeout: Duration) -> Self {
+        self.prototype = self.prototype.wait_ready(timeout);
+        self
+    }
+}
+
+/// The type-erased template a dynamic supervisor keeps.
+#[derive(Clone)]
+pub(crate) struct Template {
+    pub(crate) prototype: ChildSpec,
+    make: Make,
+    pub(crate) max_children: usize,
+}
+
+impl Template {
+    /// The spec of a new child with this id, or `None` if the arguments are
+    /// of the wrong type.
+    pub(crate) fn instantiate(&self, id: Arc<str>, args: Box<dyn Any + Send>) -> Option<ChildSpec> {
+        let factory = (self.make)(args)?;
+        let mut spec = self.prototype.clone();
+        spec.id = id;
+        spec.body = Body::Worker(factory);
+        Some(spec)
+    }
+}
+
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Template")
+            .field("prototype", &self.prototype)
+            .field("max_children", &self.max_children)
+            .finish()
+    }
+}
+
+impl SupervisorSpec {
+    /// Starts describing a dynamic supervisor: no children at first, then
+    /// one per `start_child(args)` through a [`DynamicHandle`]. Its strategy
+    /// is one-for-one; its children stop concurrently, under one deadline.
+    ///
+    /// ```
+    /// use supervisor_core::{ChildTemplate, Ctx, Restart, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let template = ChildTemplate::new(|ctx: Ctx, n: u32| async move {
+    ///     ctx.cancelled().await;
+    ///     let _ = n;
+    /// })
+    /// .restart(Restart::Temporary);
+    /// let running = SupervisorSpec::dynamic("jobs", template).max_children(2).build()?.start().await?;
+    /// let jobs = running.handle().dynamic::<u32>();
+    /// jobs.start_child(1).await?;
+    /// jobs.start_child(2).await?;
+    /// assert!(jobs.start_child(3).await.is_err()); // full
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn dynamic<A>(name: impl Into<Arc<str>>, template: ChildTemplate<A>) -> DynamicBuilder {
+        DynamicBuilder {
+            name: name.into(),
+            template: Template {
+                prototype: template.prototype,
+                make: template.make,
+                max_children: usize::MAX,
+            },
+            intensity: Intensity::default(),
+            jitter_seed: None,
+            event_capacity: 1024,
+        }
+    }
+}
+
+/// Builds a dynamic [`SupervisorSpec`].
+#[must_use]
+#[derive(Debug)]
+pub struct DynamicBuilder {
+    name: Arc<str>,
+    template: Template,
+    intensity: Intensity,
+    jitter_seed: Option<u64>,
+    event_capacity: usize,
+}
+
+impl DynamicBuilder {
+    /// At most this many children at once; `start_child` beyond it is an
+    /// error. Default: no limit.
+    pub fn max_children(mut self, max: usize) -> Self {
+        self.template.max_children = max;
+        self
+    }
+
+    /// The restart intensity. Default: 1 restart in 5 s.
+    pub fn intensity(mut self, intensity: Intensity) -> Self {
+        self.intensity = intensity;
+        self
+    }
+
+    /// Seeds the backoff jitter.
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
+    /// How many events a subscriber may fall behind (top level only).
+    pub fn event_capacity(mut self, capacity: usize) -> Self {
+        self.event_capacity = capacity.max(1);
+        self
+    }
+
+    /// Checks the spec and returns it.
+    ///
+    /// # Errors
+    /// A [`SpecError`] for an invalid name, period or template policy.
+    pub fn build(self) -> Result<SupervisorSpec, SpecError> {
+        check_id(&self.name)?;
+        if self.intensity.period().is_zero() {
+            return Err(SpecError::ZeroPeriod {
+                supervisor: self.name,
+            });
+        }
+        check_child(&self.template.prototype)?;
+        let mut spec = SupervisorSpec::builder(self.name)
+            .intensity(self.intensity)
+            .event_capacity(self.event_capacity)
+            .build()?;
+        spec.jitter_seed = self.jitter_seed;
+        spec.dynamic = Some(Arc::new(self.template));
+        Ok(spec)
+    }
+}
+
+/// A typed handle to a dynamic supervisor: starts children with arguments of
+/// type `A`. Made by [`SupervisorHandle::dynamic`].
+pub struct DynamicHandle<A> {
+    handle: SupervisorHandle,
+    _args: PhantomData<fn(A)>,
+}
+
+impl<A> Clone for DynamicHandle<A> {
+    fn clone(&self) -> Self {
+        DynamicHandle {
+            handle: self.handle.clone(),
+            _args: PhantomData,
+        }
+    }
+}
+
+impl<A> std::fmt::Debug for DynamicHandle<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamicHandle")
+            .field("handle", &self.handle)
+            .finish()
+    }
+}
+
+impl<A: Send + 'static> DynamicHandle<A> {
+    pub(crate) fn new(handle: SupervisorHandle) -> Self {
+        DynamicHandle {
+            handle,
+            _args: PhantomData,
+        }
+    }
+
+    /// Starts a child with `args`; returns its id once it has started.
+    ///
+    /// # Errors
+    /// [`ControlError::Full`] at `max_children`; [`ControlError::StartFailed`]
+    /// if it ended before it was ready; [`ControlError::WrongArguments`] if
+    /// the supervisor's template takes another type.
+    pub async fn start_child(&self, args: A) -> Result<Arc<str>, ControlError> {
+        let op = Op::StartDynamic {
+            args: Box::new(args),
+            given: std::any::type_name::<A>(),
+        };
+        match self.handle.call(op).await? {
+            Reply::Started(id) => Ok(id),
+            _ => Err(self.handle.shutting_down()),
+        }
+    }
+
+    /// Stops a child under the template's shutdown setting and forgets it.
+    ///
+    /// # Errors
+    /// [`ControlError::NotFound`] for an unknown id.
+    pub async fn terminate_child(&self, id: &str) -> Result<(), ControlError> {
+        self.handle.terminate_child(id).await
+    }
+
+    /// Every child, running or restarting.
+    ///
+    /// # Errors
+    /// [`ControlError::ShuttingDown`] once the supervisor is stopping.
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ControlError> {
+        self.handle.which_children().await
+    }
+
+    /// Counts of its children.
+    ///
+    /// # Errors
+    /// [`ControlError::ShuttingDown`] once the supervisor is stopping.
+    pub async fn count_children(&self) -> Result<ChildCounts, ControlError> {
+        self.handle.count_children().await
+    }
+}
