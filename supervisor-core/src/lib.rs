@@ -45,6 +45,7 @@ mod error;
 mod event;
 mod exit;
 mod handle;
+mod metrics;
 pub mod policy;
 mod running;
 mod runtime;

@@ -12,6 +12,7 @@ use super::supervisor::{Ending, SupervisorLoop};
 use crate::event::Event;
 use crate::policy::intensity::Verdict;
 use crate::policy::restart::Restart;
+use crate::policy::strategy::Strategy;
 
 impl SupervisorLoop {
     pub(crate) fn handle_work(&mut self, work: Work) {
@@ -47,11 +48,14 @@ impl SupervisorLoop {
             if slot.spec.restart == Restart::Temporary {
                 self.slots.remove(index);
             }
-            let others_active = self
-                .slots
-                .iter()
-                .any(|s| s.spec.significant && s.state != State::Stopped);
-            if self.auto_shutdown.triggers(significant, others_active) {
+            // Only a significant child's exit can trigger it: skip the scan
+            // for every other exit.
+            let others_active = || {
+                self.slots
+                    .iter()
+                    .any(|s| s.spec.significant && s.state != State::Stopped)
+            };
+            if significant && self.auto_shutdown.triggers(significant, others_active()) {
                 self.begin_shutdown(Ending::Requested);
             }
             return;
@@ -122,6 +126,9 @@ impl SupervisorLoop {
 
     /// The children restarted with the one at `index`, in start order.
     fn affected(&self, index: usize) -> Vec<usize> {
+        if self.strategy == Strategy::OneForOne {
+            return vec![index];
+        }
         let order: Vec<usize> = self.slots.in_order().collect();
         match order.iter().position(|&i| i == index) {
             Some(position) => order[self.strategy.affected(position, order.len())].to_vec(),

@@ -122,15 +122,22 @@ impl SupervisorLoop {
                         .set(now + timeout, index, epoch, TimerKind::ReadyDeadline);
                 }
             }
-            None => {
-                slot.state = State::Running;
-                let event = Event::ChildStarted {
-                    path: slot.path.clone(),
-                    generation: slot.generation,
-                };
-                self.emit(event);
-            }
+            None => self.mark_running(index),
         }
+    }
+
+    /// The incarnation counts as started: running, and announced.
+    pub(crate) fn mark_running(&mut self, index: usize) {
+        let Some(slot) = self.slots.get_mut(index) else {
+            return;
+        };
+        slot.state = State::Running;
+        slot.announced = true;
+        let event = Event::ChildStarted {
+            path: slot.path.clone(),
+            generation: slot.generation,
+        };
+        self.emit(event);
     }
 
     /// Asks a child to stop under its shutdown setting. Returns whether its
@@ -244,6 +251,7 @@ impl SupervisorLoop {
         slot.last_exit = Some(reason.clone());
         slot.subtree = subtree;
         let (path, generation) = (slot.path.clone(), slot.generation);
+        crate::metrics::ended(&path, &reason, std::mem::take(&mut slot.announced));
         let temporary = slot.spec.restart == Restart::Temporary;
         let doomed = slot.doomed;
         let was_starting = self.plan.waiting == (Waiting::Ready { slot: index, epoch });

@@ -87,6 +87,8 @@ pub(crate) struct Slot {
     /// The stop step (by number) waiting for its task to end; 0 for none.
     pub(crate) awaited_by: u64,
     pub(crate) ready_timed_out: bool,
+    /// This incarnation was announced as started (event, metrics).
+    pub(crate) announced: bool,
     pub(crate) stop_began: Option<Instant>,
     pub(crate) stop_took: Option<Duration>,
     pub(crate) subtree: Option<Box<ExitReport>>,
@@ -94,6 +96,7 @@ pub(crate) struct Slot {
 
 impl Slot {
     pub(crate) fn new(spec: ChildSpec, path: Arc<str>, now: Instant) -> Self {
+        crate::metrics::declared(&path);
         Slot {
             spec,
             path,
@@ -110,6 +113,7 @@ impl Slot {
             doomed: false,
             awaited_by: 0,
             ready_timed_out: false,
+            announced: false,
             stop_began: None,
             stop_took: None,
             subtree: None,

@@ -247,6 +247,11 @@ impl SupervisorLoop {
 
     pub(crate) fn emit(&self, event: Event) {
         event.trace();
+        match &event {
+            Event::ChildStarted { path, .. } => crate::metrics::started(path),
+            Event::RestartScheduled { path, .. } => crate::metrics::restarted(path),
+            _ => {}
+        }
         // No subscriber is not an error; a slow one lags, it never blocks us.
         let _ = self.events.send(event);
     }
@@ -303,11 +308,6 @@ impl SupervisorLoop {
         if slot.epoch != ready.epoch || slot.state != State::Starting {
             return;
         }
-        slot.state = State::Running;
-        let event = Event::ChildStarted {
-            path: slot.path.clone(),
-            generation: slot.generation,
-        };
         if self.plan.waiting
             == (Waiting::Ready {
                 slot: ready.slot,
@@ -316,7 +316,7 @@ impl SupervisorLoop {
         {
             self.plan.waiting = Waiting::Nothing;
         }
-        self.emit(event);
+        self.mark_running(ready.slot);
     }
 
     fn arm_sleep(&mut self) {
