@@ -74,6 +74,12 @@ impl<A: Clone + Send + Sync + 'static> ChildTemplate<A> {
 }
 
 impl<A> ChildTemplate<A> {
+    /// Applies options declared elsewhere (a `#[child]` attribute).
+    pub(crate) fn map_prototype(mut self, apply: impl FnOnce(ChildSpec) -> ChildSpec) -> Self {
+        self.prototype = apply(self.prototype);
+        self
+    }
+
     /// When to restart a child. Default: permanent.
     pub fn restart(mut self, restart: Restart) -> Self {
         self.prototype = self.prototype.restart(restart);

@@ -36,6 +36,8 @@
 #![warn(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+#[doc(hidden)]
+pub mod __private;
 mod child_return;
 mod child_spec;
 mod control;
@@ -66,6 +68,7 @@ pub use policy::intensity::Intensity;
 pub use policy::restart::Restart;
 pub use policy::strategy::Strategy;
 pub use running::RunningSupervisor;
+pub use supervisor_macros::{child, supervisor};
 pub use supervisor_spec::{SupervisorBuilder, SupervisorSpec};
 pub use tokio_util::sync::CancellationToken;
 

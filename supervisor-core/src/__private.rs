@@ -1,0 +1,167 @@
+//! Support for the macros' expansions. Not public API: names here may
+//! change in any release.
+//!
+//! `#[child]` makes its function return [`Child`], which marks it and names
+//! its options type; `supervisor!` builds each entry with [`spec`] or
+//! [`template`], calling the function itself so that rustc reports a wrong
+//! argument on the user's own tokens.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub use std::time::Duration;
+
+pub use crate::{
+    AutoShutdown, Backoff, ChildReturn, ChildSpec, ChildTemplate, Ctx, Intensity, Restart,
+    Shutdown, SpecError, Strategy, SupervisorSpec,
+};
+
+/// The future a `#[child]` function returns: its body's future, marked with
+/// the options from its attribute.
+#[must_use = "a child's future does nothing unless awaited or supervised"]
+pub struct Child<F, O> {
+    future: Pin<Box<F>>,
+    _options: std::marker::PhantomData<fn() -> O>,
+}
+
+impl<F, O> Child<F, O> {
+    /// Wraps a child's body.
+    pub fn new(future: F) -> Self {
+        Child {
+            future: Box::pin(future),
+            _options: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<F: Future, O> Future for Child<F, O> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.future.as_mut().poll(cx)
+    }
+}
+
+impl<F, O> std::fmt::Debug for Child<F, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Child")
+    }
+}
+
+/// The options a `#[child]` attribute declares, applied to a spec.
+pub trait ChildOptions: 'static {
+    /// Sets the declared options on a spec.
+    fn apply(spec: ChildSpec) -> ChildSpec;
+}
+
+/// What calling a `#[child]` function returns.
+#[diagnostic::on_unimplemented(
+    message = "this is not a `#[child]` function",
+    label = "add `#[child]` to this function's definition",
+    note = "a `supervisor!` entry calls an `async fn` marked with `#[child]`; its first parameter is the child's `Ctx`"
+)]
+pub trait ChildOutput: Future<Output: ChildReturn> + Send + 'static {
+    /// The options type its attribute declared.
+    type Options: ChildOptions;
+}
+
+impl<F, O> ChildOutput for Child<F, O>
+where
+    F: Future<Output: ChildReturn> + Send + 'static,
+    O: ChildOptions,
+{
+    type Options = O;
+}
+
+/// The spec of a `supervisor!` entry whose factory calls a `#[child]`
+/// function.
+pub fn spec<F, R>(id: &'static str, factory: F) -> ChildSpec
+where
+    F: Fn(Ctx) -> R + Send + Sync + 'static,
+    R: ChildOutput,
+{
+    R::Options::apply(ChildSpec::worker(id, factory))
+}
+
+/// An argument of a child, cloned for every restart.
+#[diagnostic::on_unimplemented(
+    message = "child arguments are cloned for every restart, so `{Self}` must be `Clone + Send + Sync + 'static`",
+    label = "this argument is not `Clone + Send + Sync + 'static`",
+    note = "derive or implement `Clone`, or wrap the value in an `Arc`"
+)]
+pub trait ChildArg: Clone + Send + Sync + 'static {}
+
+impl<T: Clone + Send + Sync + 'static> ChildArg for T {}
+
+/// Checks an argument once, where the tree is built.
+pub fn arg<T: ChildArg>(value: T) -> T {
+    value
+}
+
+/// A fresh copy of an argument for one start.
+pub fn clone_arg<T: ChildArg>(value: &T) -> T {
+    value.clone()
+}
+
+/// Checks a `#[child]` function's return type where it is written.
+pub fn assert_child_return<R: ChildReturn>() {}
+
+/// A function that can be the template of a dynamic supervisor: its
+/// arguments after the `Ctx` become one value of type `A` (`()` for none,
+/// the argument itself for one, a tuple for more).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the child of a dynamic supervisor",
+    label = "expected an `async fn` marked with `#[child]`",
+    note = "the `child:` of a `dynamic` entry is a `#[child]` function; `start_child` passes its arguments"
+)]
+pub trait TemplateFn<A, Marker> {
+    /// The template, with the function's declared options.
+    fn into_template(self) -> ChildTemplate<A>;
+}
+
+macro_rules! template_fn {
+    ($($arg:ident),*) => {
+        impl<F, R, $($arg),*> TemplateFn<template_args!($($arg),*), fn(Ctx, $($arg),*) -> R> for F
+        where
+            F: Fn(Ctx, $($arg),*) -> R + Send + Sync + 'static,
+            R: ChildOutput,
+            $($arg: ChildArg,)*
+        {
+            #[allow(non_snake_case)]
+            fn into_template(self) -> ChildTemplate<template_args!($($arg),*)> {
+                ChildTemplate::new(move |ctx: Ctx, template_args!($($arg),*): template_args!($($arg),*)| {
+                    self(ctx, $($arg),*)
+                })
+                .map_prototype(R::Options::apply)
+            }
+        }
+    };
+}
+
+macro_rules! template_args {
+    () => { () };
+    ($one:ident) => { $one };
+    ($($arg:ident),+) => { ($($arg),+) };
+}
+
+template_fn!();
+template_fn!(A1);
+template_fn!(A1, A2);
+template_fn!(A1, A2, A3);
+template_fn!(A1, A2, A3, A4);
+template_fn!(A1, A2, A3, A4, A5);
+template_fn!(A1, A2, A3, A4, A5, A6);
+
+/// The template of a `dynamic` entry.
+pub fn template<F: TemplateFn<A, M>, A, M>(child: F) -> ChildTemplate<A> {
+    child.into_template()
+}
+
+/// What an invalid `supervisor!` yields next to its compile errors, so the
+/// code around it still type-checks. Never runs: the program does not build.
+pub fn invalid_tree() -> Result<SupervisorSpec, SpecError> {
+    Err(SpecError::InvalidId {
+        id: "<invalid supervisor! tree>".into(),
+    })
+}

@@ -1,0 +1,46 @@
+//! The attribute's arguments: child options, plus `crate = path`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::errors::Errors;
+use crate::fields::{Sep, parse_fields};
+use crate::options::{CHILD_KEYS, ChildOptions};
+use crate::suggest;
+
+pub(super) struct ChildAttr {
+    pub(super) options: ChildOptions,
+    /// The path to `supervisor_core`, for re-exported setups.
+    pub(super) krate: TokenStream,
+}
+
+impl ChildAttr {
+    pub(super) fn parse(args: TokenStream, errors: &mut Errors) -> ChildAttr {
+        let mut options = ChildOptions::default();
+        let mut krate: Option<TokenStream> = None;
+        for field in parse_fields(args, Sep::Eq, errors) {
+            if options.take(&field, Sep::Eq, errors) {
+                continue;
+            }
+            if field.name() == "crate" {
+                if crate::fields::first(&krate, &field.key, errors) {
+                    let path = field
+                        .tokens(Sep::Eq, "::supervisor_core")
+                        .and_then(|t| syn::parse2::<syn::Path>(t.clone()));
+                    krate = errors.ok(path.map(|p| quote!(#p)));
+                }
+                continue;
+            }
+            let keys: Vec<&str> = CHILD_KEYS.iter().copied().chain(["crate"]).collect();
+            errors.at(
+                field.key.span(),
+                suggest::unknown("option", &field.name(), &keys),
+            );
+        }
+        options.check(true, Sep::Eq, errors);
+        ChildAttr {
+            options,
+            krate: krate.unwrap_or_else(|| quote!(::supervisor_core)),
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The expansion of a valid `#[child]`: the function, marked through its
+//! return type, and the type that carries its options.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+use super::attr::ChildAttr;
+use super::func::ChildFn;
+
+pub(super) fn expand(attr: &ChildAttr, child: &ChildFn<'_>) -> TokenStream {
+    let ChildAttr { options, krate } = attr;
+    let function = child.function;
+    let (attrs, vis, sig, block) = (
+        &function.attrs,
+        &function.vis,
+        &function.sig,
+        &function.block,
+    );
+    let name = &sig.ident;
+    let inputs = &sig.inputs;
+    let output = &child.output;
+    let options_type = format_ident!("__{}_child_options", name);
+    let applied = options.apply(quote!(spec), krate);
+    let output_check = quote_spanned!(child.output_span()=>
+        #krate::__private::assert_child_return::<#output>
+    );
+    quote! {
+        #(#attrs)*
+        #vis fn #name(#inputs) -> #krate::__private::Child<
+            impl ::core::future::Future<Output = #output> + ::core::marker::Send + 'static,
+            #options_type,
+        > {
+            #krate::__private::Child::new(async move {
+                let __child_return: #output = #block;
+                #[allow(unreachable_code)]
+                __child_return
+            })
+        }
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #options_type;
+
+        impl #krate::__private::ChildOptions for #options_type {
+            fn apply(spec: #krate::__private::ChildSpec) -> #krate::__private::ChildSpec {
+                #applied
+            }
+        }
+
+        const _: fn() = #output_check;
+    }
+}

@@ -1,0 +1,116 @@
+//! Durations with units: `500ms`, `5s`, `1.5s`, `2min`, `1h`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote_spanned;
+
+use crate::suggest;
+
+const UNITS: [&str; 5] = ["us", "ms", "s", "min", "h"];
+
+/// A duration literal, in nanoseconds, with its span.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dur {
+    pub(crate) nanos: u128,
+    pub(crate) span: Span,
+}
+
+impl Dur {
+    /// Parses a literal with a unit; zero is an error.
+    pub(crate) fn parse(tokens: &TokenStream, what: &str) -> syn::Result<Dur> {
+        let lit: syn::Lit = syn::parse2(tokens.clone()).map_err(|_| {
+            syn::Error::new_spanned(
+                tokens,
+                format!("expected a duration for {what}, such as `500ms`, `5s` or `2min`"),
+            )
+        })?;
+        let span = lit.span();
+        let (digits, suffix) = match &lit {
+            syn::Lit::Int(int) => (int.base10_digits().to_string(), int.suffix().to_string()),
+            syn::Lit::Float(float) => (
+                float.base10_digits().to_string(),
+                float.suffix().to_string(),
+            ),
+            _ => {
+                return Err(syn::Error::new(
+                    span,
+                    format!("expected a duration for {what}, such as `500ms`, `5s` or `2min`"),
+                ));
+            }
+        };
+        let unit_nanos: u128 = match suffix.as_str() {
+            "" => {
+                return Err(syn::Error::new(
+                    span,
+                    format!(
+                        "{what} needs a unit: write `{digits}ms`, `{digits}s` or `{digits}min`"
+                    ),
+                ));
+            }
+            "us" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "min" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            other => {
+                return Err(syn::Error::new(
+                    span,
+                    suggest::unknown("duration unit", other, &UNITS),
+                ));
+            }
+        };
+        let value: f64 = digits
+            .parse()
+            .map_err(|_| syn::Error::new(span, "this number is not a valid duration"))?;
+        let nanos = value * unit_nanos as f64;
+        if !(nanos.is_finite() && nanos < 1e28) {
+            return Err(syn::Error::new(span, format!("{what} is too long")));
+        }
+        let nanos = nanos.round() as u128;
+        if nanos == 0 {
+            return Err(syn::Error::new(
+                span,
+                format!("{what} must be greater than zero"),
+            ));
+        }
+        Ok(Dur { nanos, span })
+    }
+
+    /// `Duration::new(secs, nanos)` through the runtime crate's path.
+    pub(crate) fn expand(&self, krate: &TokenStream) -> TokenStream {
+        let secs = (self.nanos / 1_000_000_000) as u64;
+        let nanos = (self.nanos % 1_000_000_000) as u32;
+        quote_spanned!(self.span=> #krate::__private::Duration::new(#secs, #nanos))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn parse(tokens: TokenStream) -> Result<u128, String> {
+        Dur::parse(&tokens, "the shutdown")
+            .map(|d| d.nanos)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn units_and_mistakes() {
+        assert_eq!(parse(quote!(500ms)), Ok(500_000_000));
+        assert_eq!(parse(quote!(1.5s)), Ok(1_500_000_000));
+        assert_eq!(parse(quote!(2min)), Ok(120_000_000_000));
+        assert_eq!(parse(quote!(250us)), Ok(250_000));
+        assert!(parse(quote!(5)).unwrap_err().contains("needs a unit"));
+        assert!(
+            parse(quote!(5sec))
+                .unwrap_err()
+                .contains("did you mean `s`")
+        );
+        assert!(parse(quote!(0s)).unwrap_err().contains("greater than zero"));
+        assert!(
+            parse(quote!(soon))
+                .unwrap_err()
+                .contains("expected a duration")
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! Splits `key = value, flag, group(...)` lists into fields, loosely: a
+//! malformed field is an error and the rest are still read, so one input
+//! reports all its mistakes at once.
+
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+
+use crate::errors::Errors;
+
+/// Whether a list spells `key = value` (attributes) or `key: value` (trees).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sep {
+    Eq,
+    Colon,
+}
+
+impl Sep {
+    pub(crate) fn char(self) -> char {
+        match self {
+            Sep::Eq => '=',
+            Sep::Colon => ':',
+        }
+    }
+}
+
+pub(crate) enum Value {
+    /// `key` alone.
+    Flag,
+    /// `key = tokens`.
+    Tokens(TokenStream),
+    /// `key(...)`.
+    Group(Group),
+}
+
+pub(crate) struct Field {
+    pub(crate) key: Ident,
+    pub(crate) value: Value,
+}
+
+impl Field {
+    pub(crate) fn name(&self) -> String {
+        self.key.to_string()
+    }
+
+    /// The value tokens, or an error that says what the key expects.
+    pub(crate) fn tokens(&self, sep: Sep, expects: &str) -> syn::Result<&TokenStream> {
+        match &self.value {
+            Value::Tokens(tokens) => Ok(tokens),
+            _ => Err(syn::Error::new(
+                self.key.span(),
+                format!(
+                    "`{}` expects a value: `{} {} {expects}`",
+                    self.key,
+                    self.key,
+                    sep.char()
+                ),
+            )),
+        }
+    }
+
+    /// The group's tokens, for `key(...)`.
+    pub(crate) fn group(&self, expects: &str) -> syn::Result<&Group> {
+        match &self.value {
+            Value::Group(group) => Ok(group),
+            _ => Err(syn::Error::new(
+                self.key.span(),
+                format!("`{}` expects a list: `{}({expects})`", self.key, self.key),
+            )),
+        }
+    }
+}
+
+/// Splits on top-level commas (commas inside `()`, `[]` or `{}` belong to
+/// their group).
+pub(crate) fn split_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
+    let mut segments = vec![Vec::new()];
+    for token in tokens {
+        match &token {
+            TokenTree::Punct(p) if p.as_char() == ',' => segments.push(Vec::new()),
+            _ => segments
+                .last_mut()
+                .into_iter()
+                .for_each(|s| s.push(token.clone())),
+        }
+    }
+    segments.retain(|s| !s.is_empty());
+    segments
+}
+
+pub(crate) fn parse_fields(tokens: TokenStream, sep: Sep, errors: &mut Errors) -> Vec<Field> {
+    split_commas(tokens)
+        .into_iter()
+        .filter_map(|segment| parse_field(segment, sep, errors))
+        .collect()
+}
+
+fn parse_field(segment: Vec<TokenTree>, sep: Sep, errors: &mut Errors) -> Option<Field> {
+    let mut tokens = segment.into_iter();
+    let key = match tokens.next() {
+        Some(TokenTree::Ident(key)) => key,
+        Some(other) => {
+            errors.at(other.span(), "expected a key name here");
+            return None;
+        }
+        None => return None,
+    };
+    let rest: Vec<TokenTree> = tokens.collect();
+    let value = match rest.first() {
+        None => Value::Flag,
+        Some(TokenTree::Group(group))
+            if group.delimiter() == Delimiter::Parenthesis && rest.len() == 1 =>
+        {
+            Value::Group(group.clone())
+        }
+        Some(TokenTree::Punct(p)) if p.as_char() == sep.char() && !is_path_sep(sep, &rest) => {
+            let value: TokenStream = rest[1..].iter().cloned().collect();
+            if value.is_empty() {
+                errors.at(
+                    p.span(),
+                    format!("expected a value after `{key} {}`", sep.char()),
+                );
+                return None;
+            }
+            Value::Tokens(value)
+        }
+        Some(other) => {
+            errors.at(
+                other.span(),
+                format!("expected `{}` after `{key}`, then its value", sep.char()),
+            );
+            return None;
+        }
+    };
+    Some(Field { key, value })
+}
+
+/// `key::x` is a path, not `key: :x`.
+fn is_path_sep(sep: Sep, rest: &[TokenTree]) -> bool {
+    sep == Sep::Colon
+        && matches!(rest.first(), Some(TokenTree::Punct(p)) if p.spacing() == proc_macro2::Spacing::Joint)
+        && matches!(rest.get(1), Some(TokenTree::Punct(p)) if p.as_char() == ':')
+}
+
+/// Reports a key given twice; returns whether `slot` was still empty.
+pub(crate) fn first<T>(slot: &Option<T>, key: &Ident, errors: &mut Errors) -> bool {
+    if slot.is_some() {
+        errors.at(key.span(), format!("`{key}` is given twice: keep one"));
+        return false;
+    }
+    true
+}
+
+/// The span of a token stream's first token.
+pub(crate) fn span_of(tokens: &TokenStream) -> Span {
+    tokens
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
+}
+
+/// A single identifier, such as a restart type.
+pub(crate) fn word(tokens: &TokenStream) -> Option<Ident> {
+    let mut iter = tokens.clone().into_iter();
+    match (iter.next(), iter.next()) {
+        (Some(TokenTree::Ident(ident)), None) => Some(ident),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn flags_values_groups_and_errors() {
+        let mut errors = Errors::default();
+        let fields = parse_fields(
+            quote!(a, b = 1, c(x = 2, y = 3), crate = ::x::y, = 4, d 5),
+            Sep::Eq,
+            &mut errors,
+        );
+        let names: Vec<_> = fields.iter().map(Field::name).collect();
+        assert_eq!(names, ["a", "b", "c", "crate"]);
+        assert!(matches!(fields[0].value, Value::Flag));
+        assert!(matches!(fields[2].value, Value::Group(_)));
+        assert!(!errors.is_empty());
+        let message = errors.into_compile_errors().to_string();
+        assert!(message.contains("expected a key name"), "{message}");
+        assert!(message.contains("expected `=` after `d`"), "{message}");
+    }
+
+    #[test]
+    fn colon_lists_keep_paths_whole() {
+        let mut errors = Errors::default();
+        let fields = parse_fields(quote!(crate: ::a::b, name: "x"), Sep::Colon, &mut errors);
+        assert!(errors.is_empty());
+        match &fields[0].value {
+            Value::Tokens(tokens) => assert_eq!(tokens.to_string(), ":: a :: b"),
+            _ => panic!("expected tokens"),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The expansion of a valid tree: calls to supervisor-core's public
+//! builders, the same a user could write by hand.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::ast::{Entry, EntryKind, Intensity, Tree};
+
+/// `Result<SupervisorSpec, SpecError>` for the whole tree.
+pub(crate) fn expand(tree: &Tree, krate: &TokenStream) -> TokenStream {
+    let name = tree
+        .name
+        .as_ref()
+        .map(|n| quote!(#n))
+        .unwrap_or_else(|| quote!("supervisor"));
+    let spec = supervisor(tree, &name, krate);
+    quote! {
+        '__supervisor_tree: {
+            ::core::result::Result::<#krate::__private::SupervisorSpec, #krate::__private::SpecError>::Ok(#spec)
+        }
+    }
+}
+
+/// Builds one supervisor, breaking out of the tree with its error.
+fn supervisor(tree: &Tree, name: &TokenStream, krate: &TokenStream) -> TokenStream {
+    let sv = quote!(#krate::__private);
+    let mut builder = quote!(#sv::SupervisorSpec::builder(#name));
+    if let Some(strategy) = &tree.strategy {
+        let variant = match strategy.to_string().as_str() {
+            "one_for_all" => quote_spanned!(strategy.span()=> OneForAll),
+            "rest_for_one" => quote_spanned!(strategy.span()=> RestForOne),
+            _ => quote_spanned!(strategy.span()=> OneForOne),
+        };
+        builder = quote!(#builder.strategy(#sv::Strategy::#variant));
+    }
+    if let Some(intensity) = &tree.intensity {
+        let intensity = expand_intensity(intensity, krate);
+        builder = quote!(#builder.intensity(#intensity));
+    }
+    if let Some(auto) = &tree.auto_shutdown {
+        let variant = match auto.to_string().as_str() {
+            "any_significant" => quote_spanned!(auto.span()=> AnySignificant),
+            "all_significant" => quote_spanned!(auto.span()=> AllSignificant),
+            _ => quote_spanned!(auto.span()=> Never),
+        };
+        builder = quote!(#builder.auto_shutdown(#sv::AutoShutdown::#variant));
+    }
+    for entry in tree.children.iter().flat_map(|(_, entries)| entries) {
+        let child = child(entry, krate);
+        builder = quote!(#builder.child(#child));
+    }
+    for stage in tree.shutdown_order.iter().flat_map(|(_, stages)| stages) {
+        let ids = stage.iter().map(|id| id.to_string());
+        builder = quote!(#builder.shutdown_stage([#(#ids),*]));
+    }
+    built(builder)
+}
+
+fn built(builder: TokenStream) -> TokenStream {
+    quote! {
+        match #builder.build() {
+            ::core::result::Result::Ok(spec) => spec,
+            ::core::result::Result::Err(error) => break '__supervisor_tree ::core::result::Result::Err(error),
+        }
+    }
+}
+
+fn child(entry: &Entry, krate: &TokenStream) -> TokenStream {
+    let sv = quote!(#krate::__private);
+    let id = entry.key.to_string();
+    match &entry.kind {
+        EntryKind::Call {
+            function,
+            args,
+            options,
+        } => {
+            let span = function.span();
+            let names: Vec<_> = (0..args.len())
+                .map(|i| format_ident!("__child_arg{}", i))
+                .collect();
+            let clones = args
+                .iter()
+                .zip(&names)
+                .map(|(arg, name)| quote_spanned!(arg.span()=> #sv::clone_arg(&#name)));
+            let factory = quote_spanned! {span=>
+                {
+                    #(let #names = #args;)*
+                    move |ctx: #sv::Ctx| #function(ctx, #(#clones),*)
+                }
+            };
+            let spec = quote_spanned!(span=> #sv::spec(#id, #factory));
+            options.apply(spec, krate)
+        }
+        EntryKind::Nested(inner) => {
+            let name = quote!(#id);
+            let spec = supervisor(inner, &name, krate);
+            inner
+                .options
+                .apply(quote!(#sv::ChildSpec::supervisor(#spec)), krate)
+        }
+        EntryKind::Dynamic {
+            child,
+            max,
+            intensity,
+            span,
+        } => {
+            let template = quote_spanned!(child.span()=> #sv::template(#child));
+            let mut builder = quote_spanned!(*span=> #sv::SupervisorSpec::dynamic(#id, #template));
+            if let Some(max) = max {
+                builder = quote!(#builder.max_children(#max));
+            }
+            if let Some(intensity) = intensity {
+                let intensity = expand_intensity(intensity, krate);
+                builder = quote!(#builder.intensity(#intensity));
+            }
+            let spec = built(builder);
+            quote!(#sv::ChildSpec::supervisor(#spec))
+        }
+    }
+}
+
+fn expand_intensity(intensity: &Intensity, krate: &TokenStream) -> TokenStream {
+    let max = intensity.max;
+    let period = intensity.period.expand(krate);
+    let span: Span = intensity.span;
+    quote_spanned!(span=> #krate::__private::Intensity::new(#max, #period))
+}

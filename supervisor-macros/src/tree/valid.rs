@@ -1,0 +1,82 @@
+//! Checks across a tree's entries: the required keys, unique names, and a
+//! shutdown order that names every child exactly once.
+
+use std::collections::HashSet;
+
+use super::ast::{EntryKind, Tree};
+use crate::errors::Errors;
+use crate::suggest;
+
+pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
+    if !nested && tree.name.is_none() {
+        errors.at(tree.span, "a supervisor needs a name: add `name: \"app\",`");
+    }
+    if let Some(name) = &tree.name {
+        let value = name.value();
+        if value.is_empty() || value.contains('/') {
+            errors.at(
+                name.span(),
+                "a supervisor name is a non-empty path segment: no `/`",
+            );
+        }
+    }
+    let Some((span, entries)) = &tree.children else {
+        errors.at(tree.span, "a supervisor needs `children: [...]`");
+        return;
+    };
+    if entries.is_empty() {
+        errors.at(
+            *span,
+            "`children` is empty: add a child, or use a `dynamic { child: worker }` entry for children started at run time",
+        );
+    }
+    let mut names = HashSet::new();
+    for entry in entries {
+        if !names.insert(entry.key.to_string()) {
+            errors.at(
+                entry.key.span(),
+                format!(
+                    "two children are named `{}`: give each child its own name",
+                    entry.key
+                ),
+            );
+        }
+        if let EntryKind::Nested(inner) = &entry.kind {
+            inner.options.check(true, crate::fields::Sep::Colon, errors);
+            check(inner, true, errors);
+        }
+    }
+    if let Some((span, stages)) = &tree.shutdown_order {
+        let known: Vec<String> = entries.iter().map(|e| e.key.to_string()).collect();
+        let known_refs: Vec<&str> = known.iter().map(String::as_str).collect();
+        let mut named = HashSet::new();
+        for id in stages.iter().flatten() {
+            let name = id.to_string();
+            if !known.contains(&name) {
+                errors.at(
+                    id.span(),
+                    suggest::unknown("child in shutdown_order", &name, &known_refs),
+                );
+            } else if !named.insert(name.clone()) {
+                errors.at(
+                    id.span(),
+                    format!("`{name}` appears twice in `shutdown_order`: name every child once"),
+                );
+            }
+        }
+        let missing: Vec<&str> = known_refs
+            .iter()
+            .copied()
+            .filter(|k| !named.contains(*k))
+            .collect();
+        if !missing.is_empty() {
+            errors.at(
+                *span,
+                format!(
+                    "`shutdown_order` leaves out `{}`: name every child once",
+                    missing.join("`, `")
+                ),
+            );
+        }
+    }
+}
