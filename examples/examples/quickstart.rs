@@ -69,18 +69,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .child(
             ChildSpec::worker("flaky", flaky)
                 .restart(Restart::Transient)
-                .backoff(
-                    Backoff::new(Duration::from_millis(100), Duration::from_secs(2)).jitter(0.2),
-                ),
+                .backoff(Backoff::new(Duration::from_millis(100), Duration::from_secs(2)).jitter(0.2)),
         )
         .child(ChildSpec::supervisor(consumers))
         .build()?;
 
     let running = tree.start().await?;
-    tracing::info!(
-        "tree started; stopping after {:?} or on Ctrl-C",
-        duration_from_args()
-    );
+    tracing::info!("tree started; stopping after {:?} or on Ctrl-C", duration_from_args());
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C"),
         () = tokio::time::sleep(duration_from_args()) => {}

@@ -13,8 +13,8 @@ use std::task::{Context, Poll};
 pub use std::time::Duration;
 
 pub use crate::{
-    AutoShutdown, Backoff, ChildReturn, ChildSpec, ChildTemplate, Ctx, Intensity, Restart,
-    Shutdown, SpecError, Strategy, SupervisorSpec,
+    AutoShutdown, Backoff, ChildReturn, ChildSpec, ChildTemplate, Ctx, Intensity, Restart, Shutdown, SpecError,
+    Strategy, SupervisorSpec,
 };
 
 /// The future a `#[child]` function returns: its body's future, marked with
@@ -28,10 +28,7 @@ pub struct Child<F, O> {
 impl<F, O> Child<F, O> {
     /// Wraps a child's body.
     pub fn new(future: F) -> Self {
-        Child {
-            future: Box::pin(future),
-            _options: std::marker::PhantomData,
-        }
+        Child { future: Box::pin(future), _options: std::marker::PhantomData }
     }
 }
 
@@ -161,7 +158,5 @@ pub fn template<F: TemplateFn<A, M>, A, M>(child: F) -> ChildTemplate<A> {
 /// What an invalid `supervisor!` yields next to its compile errors, so the
 /// code around it still type-checks. Never runs: the program does not build.
 pub fn invalid_tree() -> Result<SupervisorSpec, SpecError> {
-    Err(SpecError::InvalidId {
-        id: "<invalid supervisor! tree>".into(),
-    })
+    Err(SpecError::InvalidId { id: "<invalid supervisor! tree>".into() })
 }

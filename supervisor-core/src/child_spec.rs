@@ -111,41 +111,18 @@ impl ChildSpec {
             let future = factory(ctx);
             Box::pin(async move { future.await.into_child_result() })
         });
-        ChildSpec::new(
-            id.into(),
-            Body::Worker(factory),
-            Shutdown::worker_default(),
-            None,
-        )
+        ChildSpec::new(id.into(), Body::Worker(factory), Shutdown::worker_default(), None)
     }
 
     /// A nested supervisor; its id is the spec's name. It counts as started
     /// once all its own children have started.
     pub fn supervisor(spec: SupervisorSpec) -> Self {
         let id = spec.name.clone();
-        ChildSpec::new(
-            id,
-            Body::Supervisor(Arc::new(spec)),
-            Shutdown::supervisor_default(),
-            Some(None),
-        )
+        ChildSpec::new(id, Body::Supervisor(Arc::new(spec)), Shutdown::supervisor_default(), Some(None))
     }
 
-    fn new(
-        id: Arc<str>,
-        body: Body,
-        shutdown: Shutdown,
-        wait_ready: Option<Option<Duration>>,
-    ) -> Self {
-        ChildSpec {
-            id,
-            body,
-            restart: Restart::Permanent,
-            shutdown,
-            backoff: None,
-            wait_ready,
-            significant: false,
-        }
+    fn new(id: Arc<str>, body: Body, shutdown: Shutdown, wait_ready: Option<Option<Duration>>) -> Self {
+        ChildSpec { id, body, restart: Restart::Permanent, shutdown, backoff: None, wait_ready, significant: false }
     }
 
     /// When to restart it. Default: [`Restart::Permanent`].

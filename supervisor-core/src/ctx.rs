@@ -47,18 +47,8 @@ pub(crate) struct ReadySignal {
 }
 
 impl Ctx {
-    pub(crate) fn new(
-        token: CancellationToken,
-        path: Arc<str>,
-        generation: u64,
-        ready: Option<ReadySignal>,
-    ) -> Self {
-        Ctx {
-            token,
-            path,
-            generation,
-            ready,
-        }
+    pub(crate) fn new(token: CancellationToken, path: Arc<str>, generation: u64, ready: Option<ReadySignal>) -> Self {
+        Ctx { token, path, generation, ready }
     }
 
     /// A context that belongs to no supervisor: for calling a child's

@@ -65,11 +65,7 @@ impl<A: Clone + Send + Sync + 'static> ChildTemplate<A> {
             });
             Some(factory)
         });
-        ChildTemplate {
-            prototype: ChildSpec::worker("template", |_ctx: Ctx| async {}),
-            make,
-            _args: PhantomData,
-        }
+        ChildTemplate { prototype: ChildSpec::worker("template", |_ctx: Ctx| async {}), make, _args: PhantomData }
     }
 }
 
@@ -162,11 +158,7 @@ impl SupervisorSpec {
     pub fn dynamic<A>(name: impl Into<Arc<str>>, template: ChildTemplate<A>) -> DynamicBuilder {
         DynamicBuilder {
             name: name.into(),
-            template: Template {
-                prototype: template.prototype,
-                make: template.make,
-                max_children: usize::MAX,
-            },
+            template: Template { prototype: template.prototype, make: template.make, max_children: usize::MAX },
             intensity: Intensity::default(),
             jitter_seed: None,
             event_capacity: 1024,
@@ -218,15 +210,11 @@ impl DynamicBuilder {
     pub fn build(self) -> Result<SupervisorSpec, SpecError> {
         check_id(&self.name)?;
         if self.intensity.period().is_zero() {
-            return Err(SpecError::ZeroPeriod {
-                supervisor: self.name,
-            });
+            return Err(SpecError::ZeroPeriod { supervisor: self.name });
         }
         check_child(&self.template.prototype)?;
-        let mut spec = SupervisorSpec::builder(self.name)
-            .intensity(self.intensity)
-            .event_capacity(self.event_capacity)
-            .build()?;
+        let mut spec =
+            SupervisorSpec::builder(self.name).intensity(self.intensity).event_capacity(self.event_capacity).build()?;
         spec.jitter_seed = self.jitter_seed;
         spec.dynamic = Some(Arc::new(self.template));
         Ok(spec)
@@ -242,27 +230,19 @@ pub struct DynamicHandle<A> {
 
 impl<A> Clone for DynamicHandle<A> {
     fn clone(&self) -> Self {
-        DynamicHandle {
-            handle: self.handle.clone(),
-            _args: PhantomData,
-        }
+        DynamicHandle { handle: self.handle.clone(), _args: PhantomData }
     }
 }
 
 impl<A> std::fmt::Debug for DynamicHandle<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynamicHandle")
-            .field("handle", &self.handle)
-            .finish()
+        f.debug_struct("DynamicHandle").field("handle", &self.handle).finish()
     }
 }
 
 impl<A: Send + 'static> DynamicHandle<A> {
     pub(crate) fn new(handle: SupervisorHandle) -> Self {
-        DynamicHandle {
-            handle,
-            _args: PhantomData,
-        }
+        DynamicHandle { handle, _args: PhantomData }
     }
 
     /// Starts a child with `args`; returns its id once it has started.
@@ -272,10 +252,7 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// if it ended before it was ready; [`ControlError::WrongArguments`] if
     /// the supervisor's template takes another type.
     pub async fn start_child(&self, args: A) -> Result<Arc<str>, ControlError> {
-        let op = Op::StartDynamic {
-            args: Box::new(args),
-            given: std::any::type_name::<A>(),
-        };
+        let op = Op::StartDynamic { args: Box::new(args), given: std::any::type_name::<A>() };
         match self.handle.call(op).await? {
             Reply::Started(id) => Ok(id),
             _ => Err(self.handle.shutting_down()),

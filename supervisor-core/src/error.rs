@@ -28,9 +28,7 @@ pub enum SpecError {
         id: Arc<str>,
     },
     /// An intensity period of zero.
-    #[error(
-        "supervisor `{supervisor}` has an intensity period of zero: use a period of at least 1ms"
-    )]
+    #[error("supervisor `{supervisor}` has an intensity period of zero: use a period of at least 1ms")]
     ZeroPeriod {
         /// The supervisor.
         supervisor: Arc<str>,
@@ -44,33 +42,25 @@ pub enum SpecError {
         problem: &'static str,
     },
     /// A backoff on a temporary child, which is never restarted.
-    #[error(
-        "child `{child}` is temporary, so it is never restarted: remove its backoff or make it transient"
-    )]
+    #[error("child `{child}` is temporary, so it is never restarted: remove its backoff or make it transient")]
     BackoffOnTemporary {
         /// The child.
         child: Arc<str>,
     },
     /// A significant permanent child (OTP forbids it).
-    #[error(
-        "child `{child}` is permanent and cannot be significant: make it transient or temporary"
-    )]
+    #[error("child `{child}` is permanent and cannot be significant: make it transient or temporary")]
     SignificantPermanent {
         /// The child.
         child: Arc<str>,
     },
     /// A shutdown timeout of zero.
-    #[error(
-        "child `{child}` has a shutdown timeout of zero: use `Shutdown::Brutal` to abort at once"
-    )]
+    #[error("child `{child}` has a shutdown timeout of zero: use `Shutdown::Brutal` to abort at once")]
     ZeroShutdownTimeout {
         /// The child.
         child: Arc<str>,
     },
     /// A readiness timeout of zero.
-    #[error(
-        "child `{child}` has a ready timeout of zero: give it time to start, or do not wait for it"
-    )]
+    #[error("child `{child}` has a ready timeout of zero: give it time to start, or do not wait for it")]
     ZeroReadyTimeout {
         /// The child.
         child: Arc<str>,
@@ -130,9 +120,7 @@ pub enum StartError {
 pub enum SupervisorError {
     /// More than `max` restarts within `period`: it stopped every child and
     /// gave up. Its parent sees this as the failure of a child.
-    #[error(
-        "supervisor `{supervisor}` gave up: more than {max} restarts in {period:?} (last: `{child}` {reason})"
-    )]
+    #[error("supervisor `{supervisor}` gave up: more than {max} restarts in {period:?} (last: `{child}` {reason})")]
     IntensityExceeded {
         /// The supervisor's path.
         supervisor: Arc<str>,

@@ -93,52 +93,25 @@ impl Event {
             Event::ChildStarted { path, generation } => {
                 tracing::debug!(path = %path, generation, "child started");
             }
-            Event::ChildExited {
-                path,
-                generation,
-                reason,
-            } if reason.is_abnormal() => {
+            Event::ChildExited { path, generation, reason } if reason.is_abnormal() => {
                 tracing::warn!(path = %path, generation, reason = %reason, "child exited");
             }
-            Event::ChildExited {
-                path,
-                generation,
-                reason,
-            } => {
+            Event::ChildExited { path, generation, reason } => {
                 tracing::info!(path = %path, generation, reason = %reason, "child exited");
             }
-            Event::RestartScheduled {
-                path,
-                generation,
-                delay,
-            } => {
+            Event::RestartScheduled { path, generation, delay } => {
                 tracing::info!(path = %path, generation, delay_ms = delay.as_millis() as u64, "restart scheduled");
             }
-            Event::ChildStopped {
-                path,
-                generation,
-                reason,
-                took,
-            } => {
+            Event::ChildStopped { path, generation, reason, took } => {
                 tracing::debug!(path = %path, generation, reason = %reason, took_ms = took.as_millis() as u64, "child stopped");
             }
-            Event::IntensityExceeded {
-                supervisor,
-                max,
-                period,
-            } => {
+            Event::IntensityExceeded { supervisor, max, period } => {
                 tracing::error!(supervisor = %supervisor, max, period_ms = period.as_millis() as u64, "restart intensity exceeded");
             }
-            Event::SupervisorStopped {
-                supervisor,
-                error: Some(error),
-            } => {
+            Event::SupervisorStopped { supervisor, error: Some(error) } => {
                 tracing::error!(supervisor = %supervisor, error = %error, "supervisor stopped");
             }
-            Event::SupervisorStopped {
-                supervisor,
-                error: None,
-            } => {
+            Event::SupervisorStopped { supervisor, error: None } => {
                 tracing::info!(supervisor = %supervisor, "supervisor stopped");
             }
         }

@@ -36,13 +36,7 @@ impl ExitReason {
     /// transient child is restarted only after an abnormal exit.
     #[must_use]
     pub fn is_abnormal(&self) -> bool {
-        matches!(
-            self,
-            ExitReason::Failed(_)
-                | ExitReason::Panicked(_)
-                | ExitReason::Aborted
-                | ExitReason::NotEnded
-        )
+        matches!(self, ExitReason::Failed(_) | ExitReason::Panicked(_) | ExitReason::Aborted | ExitReason::NotEnded)
     }
 }
 

@@ -68,16 +68,7 @@ impl SupervisorHandle {
         events: broadcast::Sender<Event>,
         mailbox: mpsc::UnboundedSender<Command>,
     ) -> Self {
-        SupervisorHandle {
-            inner: Arc::new(Inner {
-                path,
-                stop,
-                done,
-                events,
-                mailbox,
-            }),
-            scope: Arc::new([]),
-        }
+        SupervisorHandle { inner: Arc::new(Inner { path, stop, done, events, mailbox }), scope: Arc::new([]) }
     }
 
     /// The path of the supervisor this handle addresses.
@@ -97,16 +88,9 @@ impl SupervisorHandle {
     /// supervisor is there.
     #[must_use]
     pub fn nested(&self, path: &str) -> SupervisorHandle {
-        let scope: Vec<Arc<str>> = self
-            .scope
-            .iter()
-            .cloned()
-            .chain(path.split('/').filter(|s| !s.is_empty()).map(Arc::from))
-            .collect();
-        SupervisorHandle {
-            inner: self.inner.clone(),
-            scope: scope.into(),
-        }
+        let scope: Vec<Arc<str>> =
+            self.scope.iter().cloned().chain(path.split('/').filter(|s| !s.is_empty()).map(Arc::from)).collect();
+        SupervisorHandle { inner: self.inner.clone(), scope: scope.into() }
     }
 
     /// A typed handle for starting children of a dynamic supervisor with
@@ -208,9 +192,7 @@ impl SupervisorHandle {
         };
         match end {
             Some(end) => end.into_result(&self.inner.path),
-            None => Err(SupervisorError::Lost {
-                supervisor: self.inner.path.clone(),
-            }),
+            None => Err(SupervisorError::Lost { supervisor: self.inner.path.clone() }),
         }
     }
 
@@ -222,12 +204,7 @@ impl SupervisorHandle {
 
     pub(crate) async fn call(&self, op: Op) -> Result<Reply, ControlError> {
         let (reply, answer) = oneshot::channel();
-        let command = Command {
-            scope: self.scope.clone(),
-            depth: 0,
-            op,
-            reply,
-        };
+        let command = Command { scope: self.scope.clone(), depth: 0, op, reply };
         if self.inner.mailbox.send(command).is_err() {
             return Err(self.shutting_down());
         }
@@ -235,9 +212,7 @@ impl SupervisorHandle {
     }
 
     pub(crate) fn shutting_down(&self) -> ControlError {
-        ControlError::ShuttingDown {
-            supervisor: Arc::from(self.path()),
-        }
+        ControlError::ShuttingDown { supervisor: Arc::from(self.path()) }
     }
 
     pub(crate) fn request_stop(&self) {
@@ -251,9 +226,6 @@ impl SupervisorHandle {
 
 impl fmt::Debug for SupervisorHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SupervisorHandle")
-            .field("path", &self.path())
-            .field("finished", &self.is_finished())
-            .finish()
+        f.debug_struct("SupervisorHandle").field("path", &self.path()).field("finished", &self.is_finished()).finish()
     }
 }

@@ -14,14 +14,7 @@
 use crate::exit::ExitReason;
 
 #[cfg(feature = "metrics")]
-const REASONS: [&str; 6] = [
-    "returned",
-    "failed",
-    "panicked",
-    "stopped",
-    "aborted",
-    "not_ended",
-];
+const REASONS: [&str; 6] = ["returned", "failed", "panicked", "stopped", "aborted", "not_ended"];
 
 #[cfg(feature = "metrics")]
 fn reason_label(reason: &ExitReason) -> &'static str {
@@ -37,9 +30,7 @@ fn reason_label(reason: &ExitReason) -> &'static str {
 
 #[cfg(feature = "metrics")]
 fn supervisor_of(path: &str) -> String {
-    path.rsplit_once('/')
-        .map_or(path, |(parent, _)| parent)
-        .to_string()
+    path.rsplit_once('/').map_or(path, |(parent, _)| parent).to_string()
 }
 
 /// A child was declared (at start, or by `start_child`).
@@ -51,16 +42,14 @@ pub(crate) fn declared(_path: &str) {
             metrics::counter!("supervisor_child_exits_total", "path" => _path.to_string(), "reason" => reason)
                 .absolute(0);
         }
-        metrics::gauge!("supervisor_running_children", "supervisor" => supervisor_of(_path))
-            .increment(0.0);
+        metrics::gauge!("supervisor_running_children", "supervisor" => supervisor_of(_path)).increment(0.0);
     }
 }
 
 /// An incarnation counts as started.
 pub(crate) fn started(_path: &str) {
     #[cfg(feature = "metrics")]
-    metrics::gauge!("supervisor_running_children", "supervisor" => supervisor_of(_path))
-        .increment(1.0);
+    metrics::gauge!("supervisor_running_children", "supervisor" => supervisor_of(_path)).increment(1.0);
 }
 
 /// An incarnation ended; `was_started`: it had been counted as started.
@@ -70,8 +59,7 @@ pub(crate) fn ended(_path: &str, _reason: &crate::ExitReason, _was_started: bool
         metrics::counter!("supervisor_child_exits_total", "path" => _path.to_string(), "reason" => reason_label(_reason))
             .increment(1);
         if _was_started {
-            metrics::gauge!("supervisor_running_children", "supervisor" => supervisor_of(_path))
-                .decrement(1.0);
+            metrics::gauge!("supervisor_running_children", "supervisor" => supervisor_of(_path)).decrement(1.0);
         }
     }
 }

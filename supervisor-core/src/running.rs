@@ -53,22 +53,16 @@ impl SupervisorSpec {
                 done_tx.send_replace(Some(end));
             }
         });
-        let handle =
-            SupervisorHandle::new(self.name.clone(), stop.clone(), done_rx, events, mailbox);
+        let handle = SupervisorHandle::new(self.name.clone(), stop.clone(), done_rx, events, mailbox);
         let guard = stop.drop_guard();
         if started_rx.await.is_ok() {
             guard.disarm();
-            return Ok(RunningSupervisor {
-                handle,
-                join: Some(join),
-            });
+            return Ok(RunningSupervisor { handle, join: Some(join) });
         }
         let _ = join.await;
         match handle.outcome() {
             Some(LoopEnd::StartFailed(error)) => Err(error),
-            _ => Err(StartError::ShutDown {
-                supervisor: self.name.clone(),
-            }),
+            _ => Err(StartError::ShutDown { supervisor: self.name.clone() }),
         }
     }
 }
@@ -139,16 +133,11 @@ impl Drop for RunningSupervisor {
 }
 
 impl LoopEnd {
-    pub(crate) fn into_result(
-        self,
-        path: &std::sync::Arc<str>,
-    ) -> Result<ExitReport, SupervisorError> {
+    pub(crate) fn into_result(self, path: &std::sync::Arc<str>) -> Result<ExitReport, SupervisorError> {
         match self {
             LoopEnd::Stopped(report) => Ok(report),
             LoopEnd::GaveUp(error) => Err(error),
-            LoopEnd::StartFailed(_) => Err(SupervisorError::Lost {
-                supervisor: path.clone(),
-            }),
+            LoopEnd::StartFailed(_) => Err(SupervisorError::Lost { supervisor: path.clone() }),
         }
     }
 }

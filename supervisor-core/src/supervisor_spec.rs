@@ -181,18 +181,13 @@ impl SupervisorBuilder {
     pub fn build(self) -> Result<SupervisorSpec, SpecError> {
         check_id(&self.name)?;
         if self.intensity.period().is_zero() {
-            return Err(SpecError::ZeroPeriod {
-                supervisor: self.name,
-            });
+            return Err(SpecError::ZeroPeriod { supervisor: self.name });
         }
         let mut seen = HashSet::new();
         for child in &self.children {
             check_child(child)?;
             if !seen.insert(child.id.clone()) {
-                return Err(SpecError::DuplicateChild {
-                    supervisor: self.name,
-                    id: child.id.clone(),
-                });
+                return Err(SpecError::DuplicateChild { supervisor: self.name, id: child.id.clone() });
             }
         }
         let shutdown_stages = match self.stages {
@@ -226,10 +221,7 @@ pub(crate) fn check_child(child: &ChildSpec) -> Result<(), SpecError> {
     let id = || child.id.clone();
     check_id(&child.id)?;
     if let Some(problem) = child.backoff.as_ref().and_then(|b| b.problem()) {
-        return Err(SpecError::InvalidBackoff {
-            child: id(),
-            problem,
-        });
+        return Err(SpecError::InvalidBackoff { child: id(), problem });
     }
     if child.backoff.is_some() && child.restart == Restart::Temporary {
         return Err(SpecError::BackoffOnTemporary { child: id() });
@@ -246,10 +238,7 @@ pub(crate) fn check_child(child: &ChildSpec) -> Result<(), SpecError> {
     Ok(())
 }
 
-fn resolve_stages(
-    children: &[ChildSpec],
-    stages: Vec<Vec<Arc<str>>>,
-) -> Result<Vec<Vec<usize>>, SpecError> {
+fn resolve_stages(children: &[ChildSpec], stages: Vec<Vec<Arc<str>>>) -> Result<Vec<Vec<usize>>, SpecError> {
     let mut named = vec![false; children.len()];
     let mut resolved = Vec::with_capacity(stages.len());
     for stage in stages {
@@ -266,9 +255,7 @@ fn resolve_stages(
         resolved.push(positions);
     }
     if let Some(missing) = named.iter().position(|named| !named) {
-        return Err(SpecError::ShutdownOrderMissing {
-            id: children[missing].id.clone(),
-        });
+        return Err(SpecError::ShutdownOrderMissing { id: children[missing].id.clone() });
     }
     Ok(resolved)
 }

@@ -18,18 +18,12 @@ impl Dur {
     /// Parses a literal with a unit; zero is an error.
     pub(crate) fn parse(tokens: &TokenStream, what: &str) -> syn::Result<Dur> {
         let lit: syn::Lit = syn::parse2(tokens.clone()).map_err(|_| {
-            syn::Error::new_spanned(
-                tokens,
-                format!("expected a duration for {what}, such as `500ms`, `5s` or `2min`"),
-            )
+            syn::Error::new_spanned(tokens, format!("expected a duration for {what}, such as `500ms`, `5s` or `2min`"))
         })?;
         let span = lit.span();
         let (digits, suffix) = match &lit {
             syn::Lit::Int(int) => (int.base10_digits().to_string(), int.suffix().to_string()),
-            syn::Lit::Float(float) => (
-                float.base10_digits().to_string(),
-                float.suffix().to_string(),
-            ),
+            syn::Lit::Float(float) => (float.base10_digits().to_string(), float.suffix().to_string()),
             _ => {
                 return Err(syn::Error::new(
                     span,
@@ -41,9 +35,7 @@ impl Dur {
             "" => {
                 return Err(syn::Error::new(
                     span,
-                    format!(
-                        "{what} needs a unit: write `{digits}ms`, `{digits}s` or `{digits}min`"
-                    ),
+                    format!("{what} needs a unit: write `{digits}ms`, `{digits}s` or `{digits}min`"),
                 ));
             }
             "us" => 1_000,
@@ -52,25 +44,22 @@ impl Dur {
             "min" => 60_000_000_000,
             "h" => 3_600_000_000_000,
             other => {
-                return Err(syn::Error::new(
-                    span,
-                    suggest::unknown("duration unit", other, &UNITS),
-                ));
+                let message = match alias(other) {
+                    Some(unit) => format!("unknown duration unit `{other}`: write `{digits}{unit}`"),
+                    None => suggest::unknown("duration unit", other, &UNITS),
+                };
+                return Err(syn::Error::new(span, message));
             }
         };
-        let value: f64 = digits
-            .parse()
-            .map_err(|_| syn::Error::new(span, "this number is not a valid duration"))?;
+        let value: f64 = digits.parse().map_err(|_| syn::Error::new(span, "this number is not a valid duration"))?;
         let nanos = value * unit_nanos as f64;
         if !(nanos.is_finite() && nanos < 1e28) {
             return Err(syn::Error::new(span, format!("{what} is too long")));
         }
         let nanos = nanos.round() as u128;
         if nanos == 0 {
-            return Err(syn::Error::new(
-                span,
-                format!("{what} must be greater than zero"),
-            ));
+            let hint = if what.contains("shutdown") { ": use `brutal` to abort at once" } else { "" };
+            return Err(syn::Error::new(span, format!("{what} must be greater than zero{hint}")));
         }
         Ok(Dur { nanos, span })
     }
@@ -83,15 +72,25 @@ impl Dur {
     }
 }
 
+/// The unit meant by a common spelling that is not one of ours.
+fn alias(unit: &str) -> Option<&'static str> {
+    match unit {
+        "sec" | "secs" | "second" | "seconds" => Some("s"),
+        "msec" | "msecs" | "millis" | "milliseconds" => Some("ms"),
+        "m" | "mins" | "minute" | "minutes" => Some("min"),
+        "hr" | "hrs" | "hour" | "hours" => Some("h"),
+        "micros" | "microseconds" => Some("us"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use quote::quote;
 
     fn parse(tokens: TokenStream) -> Result<u128, String> {
-        Dur::parse(&tokens, "the shutdown")
-            .map(|d| d.nanos)
-            .map_err(|e| e.to_string())
+        Dur::parse(&tokens, "the shutdown").map(|d| d.nanos).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -101,16 +100,9 @@ mod tests {
         assert_eq!(parse(quote!(2min)), Ok(120_000_000_000));
         assert_eq!(parse(quote!(250us)), Ok(250_000));
         assert!(parse(quote!(5)).unwrap_err().contains("needs a unit"));
-        assert!(
-            parse(quote!(5sec))
-                .unwrap_err()
-                .contains("did you mean `s`")
-        );
+        assert!(parse(quote!(5sec)).unwrap_err().contains("write `5s`"));
+        assert!(parse(quote!(5sc)).unwrap_err().contains("did you mean `s`"));
         assert!(parse(quote!(0s)).unwrap_err().contains("greater than zero"));
-        assert!(
-            parse(quote!(soon))
-                .unwrap_err()
-                .contains("expected a duration")
-        );
+        assert!(parse(quote!(soon)).unwrap_err().contains("expected a duration"));
     }
 }

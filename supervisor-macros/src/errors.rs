@@ -30,8 +30,6 @@ impl Errors {
     }
 
     pub(crate) fn into_compile_errors(self) -> TokenStream {
-        self.combined
-            .map(|e| e.to_compile_error())
-            .unwrap_or_default()
+        self.combined.map(|e| e.to_compile_error()).unwrap_or_default()
     }
 }

@@ -20,6 +20,14 @@ impl Sep {
             Sep::Colon => ':',
         }
     }
+
+    /// How a key and value are written: `key = value` or `key: value`.
+    pub(crate) fn join(self, key: &str, value: &str) -> String {
+        match self {
+            Sep::Eq => format!("{key} = {value}"),
+            Sep::Colon => format!("{key}: {value}"),
+        }
+    }
 }
 
 pub(crate) enum Value {
@@ -47,12 +55,7 @@ impl Field {
             Value::Tokens(tokens) => Ok(tokens),
             _ => Err(syn::Error::new(
                 self.key.span(),
-                format!(
-                    "`{}` expects a value: `{} {} {expects}`",
-                    self.key,
-                    self.key,
-                    sep.char()
-                ),
+                format!("`{}` expects a value: `{}`", self.key, sep.join(&self.key.to_string(), expects)),
             )),
         }
     }
@@ -76,10 +79,7 @@ pub(crate) fn split_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
     for token in tokens {
         match &token {
             TokenTree::Punct(p) if p.as_char() == ',' => segments.push(Vec::new()),
-            _ => segments
-                .last_mut()
-                .into_iter()
-                .for_each(|s| s.push(token.clone())),
+            _ => segments.last_mut().into_iter().for_each(|s| s.push(token.clone())),
         }
     }
     segments.retain(|s| !s.is_empty());
@@ -87,10 +87,7 @@ pub(crate) fn split_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
 }
 
 pub(crate) fn parse_fields(tokens: TokenStream, sep: Sep, errors: &mut Errors) -> Vec<Field> {
-    split_commas(tokens)
-        .into_iter()
-        .filter_map(|segment| parse_field(segment, sep, errors))
-        .collect()
+    split_commas(tokens).into_iter().filter_map(|segment| parse_field(segment, sep, errors)).collect()
 }
 
 fn parse_field(segment: Vec<TokenTree>, sep: Sep, errors: &mut Errors) -> Option<Field> {
@@ -106,27 +103,19 @@ fn parse_field(segment: Vec<TokenTree>, sep: Sep, errors: &mut Errors) -> Option
     let rest: Vec<TokenTree> = tokens.collect();
     let value = match rest.first() {
         None => Value::Flag,
-        Some(TokenTree::Group(group))
-            if group.delimiter() == Delimiter::Parenthesis && rest.len() == 1 =>
-        {
+        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis && rest.len() == 1 => {
             Value::Group(group.clone())
         }
         Some(TokenTree::Punct(p)) if p.as_char() == sep.char() && !is_path_sep(sep, &rest) => {
             let value: TokenStream = rest[1..].iter().cloned().collect();
             if value.is_empty() {
-                errors.at(
-                    p.span(),
-                    format!("expected a value after `{key} {}`", sep.char()),
-                );
+                errors.at(p.span(), format!("expected a value after `{key} {}`", sep.char()));
                 return None;
             }
             Value::Tokens(value)
         }
         Some(other) => {
-            errors.at(
-                other.span(),
-                format!("expected `{}` after `{key}`, then its value", sep.char()),
-            );
+            errors.at(other.span(), format!("expected `{}` after `{key}`, then its value", sep.char()));
             return None;
         }
     };
@@ -149,13 +138,27 @@ pub(crate) fn first<T>(slot: &Option<T>, key: &Ident, errors: &mut Errors) -> bo
     true
 }
 
+/// The same tokens, every one spanned at `span`, so that an error about
+/// them points at the user's token.
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}
+
 /// The span of a token stream's first token.
 pub(crate) fn span_of(tokens: &TokenStream) -> Span {
-    tokens
-        .clone()
-        .into_iter()
-        .next()
-        .map_or_else(Span::call_site, |t| t.span())
+    tokens.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span())
 }
 
 /// A single identifier, such as a restart type.
@@ -175,11 +178,7 @@ mod tests {
     #[test]
     fn flags_values_groups_and_errors() {
         let mut errors = Errors::default();
-        let fields = parse_fields(
-            quote!(a, b = 1, c(x = 2, y = 3), crate = ::x::y, = 4, d 5),
-            Sep::Eq,
-            &mut errors,
-        );
+        let fields = parse_fields(quote!(a, b = 1, c(x = 2, y = 3), crate = ::x::y, = 4, d 5), Sep::Eq, &mut errors);
         let names: Vec<_> = fields.iter().map(Field::name).collect();
         assert_eq!(names, ["a", "b", "c", "crate"]);
         assert!(matches!(fields[0].value, Value::Flag));

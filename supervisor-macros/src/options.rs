@@ -10,13 +10,7 @@ use crate::errors::Errors;
 use crate::fields::{Field, Sep, Value, first, parse_fields, span_of, word};
 use crate::suggest;
 
-pub(crate) const CHILD_KEYS: [&str; 5] = [
-    "restart",
-    "shutdown",
-    "backoff",
-    "significant",
-    "wait_ready",
-];
+pub(crate) const CHILD_KEYS: [&str; 5] = ["restart", "shutdown", "backoff", "significant", "wait_ready"];
 const RESTARTS: [&str; 3] = ["permanent", "transient", "temporary"];
 const BACKOFF_KEYS: [&str; 4] = ["min", "max", "jitter", "reset_after"];
 
@@ -61,14 +55,10 @@ impl ChildOptions {
             return false;
         }
         if self.seen.contains(&name) {
-            errors.at(
-                field.key.span(),
-                format!("`{name}` is given twice: keep one"),
-            );
+            errors.at(field.key.span(), format!("`{name}` is given twice: keep one"));
             return true;
         }
         self.seen.push(name.clone());
-        let s = sep.char();
         match name.as_str() {
             "restart" => self.restart = errors.ok(parse_restart(field, sep)),
             "shutdown" => {
@@ -76,25 +66,23 @@ impl ChildOptions {
                     let kind = match word(tokens).map(|w| w.to_string()).as_deref() {
                         Some("brutal") => ShutdownKind::Brutal,
                         Some("infinity") => ShutdownKind::Infinity,
-                        _ => ShutdownKind::Timeout(
-                            Dur::parse(tokens, "the shutdown timeout").map_err(|e| {
-                                let hint = "`brutal`, `infinity`, or a timeout such as `10s`";
-                                match word(tokens) {
-                                    Some(w) => syn::Error::new(
-                                        w.span(),
-                                        format!("unknown shutdown `{w}`: expected {hint}"),
-                                    ),
-                                    None => e,
+                        _ => ShutdownKind::Timeout(Dur::parse(tokens, "the shutdown timeout").map_err(|e| {
+                            let hint = "`brutal`, `infinity`, or a timeout such as `10s`";
+                            match word(tokens) {
+                                Some(w) => {
+                                    syn::Error::new(w.span(), format!("unknown shutdown `{w}`: expected {hint}"))
                                 }
-                            })?,
-                        ),
+                                None => e,
+                            }
+                        })?),
                     };
                     Ok((kind, span_of(tokens)))
                 });
                 self.shutdown = errors.ok(value);
             }
             "backoff" => {
-                let expects = format!("min {s} 50ms, max {s} 5s, jitter {s} 0.2");
+                let expects =
+                    format!("{}, {}, {}", sep.join("min", "50ms"), sep.join("max", "5s"), sep.join("jitter", "0.2"));
                 if let Some(group) = errors.ok(field.group(&expects)) {
                     self.backoff = parse_backoff(field.key.span(), group.stream(), sep, errors);
                 }
@@ -104,22 +92,14 @@ impl ChildOptions {
                     Value::Flag => Ok((true, field.key.span())),
                     Value::Tokens(tokens) => match syn::parse2::<syn::LitBool>(tokens.clone()) {
                         Ok(lit) => Ok((lit.value, lit.span)),
-                        Err(_) => Err(syn::Error::new(
-                            span_of(tokens),
-                            "`significant` is `true` or `false`",
-                        )),
+                        Err(_) => Err(syn::Error::new(span_of(tokens), "`significant` is `true` or `false`")),
                     },
-                    Value::Group(g) => Err(syn::Error::new(
-                        g.span(),
-                        "`significant` is `true` or `false`",
-                    )),
+                    Value::Group(g) => Err(syn::Error::new(g.span(), "`significant` is `true` or `false`")),
                 };
                 self.significant = errors.ok(value);
             }
             _ => {
-                let value = field
-                    .tokens(sep, "5s")
-                    .and_then(|t| Dur::parse(t, "the ready timeout"));
+                let value = field.tokens(sep, "5s").and_then(|t| Dur::parse(t, "the ready timeout"));
                 self.wait_ready = errors.ok(value);
             }
         }
@@ -130,26 +110,20 @@ impl ChildOptions {
     /// given here or the default (an attribute), not one declared elsewhere
     /// (a tree entry overriding a `#[child]`).
     pub(crate) fn check(&self, restart_is_known: bool, sep: Sep, errors: &mut Errors) {
-        let s = sep.char();
-        let restart = self
-            .restart
-            .map(|(r, _)| r)
-            .or(restart_is_known.then_some(RestartKind::Permanent));
+        let transient = sep.join("restart", "transient");
+        let temporary = sep.join("restart", "temporary");
+        let restart = self.restart.map(|(r, _)| r).or(restart_is_known.then_some(RestartKind::Permanent));
         if let (Some(backoff), Some(RestartKind::Temporary)) = (&self.backoff, restart) {
             errors.at(
                 backoff.span,
-                format!("a temporary child is never restarted, so it takes no backoff: remove `backoff` or use `restart {s} transient`"),
+                format!("a temporary child is never restarted, so it takes no backoff: remove `backoff` or use `{transient}`"),
             );
         }
         if let (Some((true, span)), Some(RestartKind::Permanent)) = (self.significant, restart) {
-            let default = if self.restart.is_none() {
-                " (permanent is the default)"
-            } else {
-                ""
-            };
+            let default = if self.restart.is_none() { " (permanent is the default)" } else { "" };
             errors.at(
                 span,
-                format!("a permanent child cannot be significant{default}: use `restart {s} transient` or `restart {s} temporary`"),
+                format!("a permanent child cannot be significant{default}: use `{transient}` or `{temporary}`"),
             );
         }
     }
@@ -204,102 +178,62 @@ impl ChildOptions {
 fn parse_restart(field: &Field, sep: Sep) -> syn::Result<(RestartKind, Span)> {
     let tokens = field.tokens(sep, "transient")?;
     let Some(word) = word(tokens) else {
-        return Err(syn::Error::new(
-            span_of(tokens),
-            "expected `permanent`, `transient` or `temporary`",
-        ));
+        return Err(syn::Error::new(span_of(tokens), "expected `permanent`, `transient` or `temporary`"));
     };
     let kind = match word.to_string().as_str() {
         "permanent" => RestartKind::Permanent,
         "transient" => RestartKind::Transient,
         "temporary" => RestartKind::Temporary,
         other => {
-            return Err(syn::Error::new(
-                word.span(),
-                suggest::unknown("restart type", other, &RESTARTS),
-            ));
+            return Err(syn::Error::new(word.span(), suggest::unknown("restart type", other, &RESTARTS)));
         }
     };
     Ok((kind, word.span()))
 }
 
-fn parse_backoff(
-    span: Span,
-    tokens: TokenStream,
-    sep: Sep,
-    errors: &mut Errors,
-) -> Option<BackoffOpts> {
+fn parse_backoff(span: Span, tokens: TokenStream, sep: Sep, errors: &mut Errors) -> Option<BackoffOpts> {
     let (mut min, mut max, mut jitter, mut reset_after) = (None, None, None, None);
     for field in parse_fields(tokens, sep, errors) {
         let name = field.name();
         let key = &field.key;
         match name.as_str() {
             "min" if first(&min, key, errors) => {
-                min = errors.ok(field
-                    .tokens(sep, "50ms")
-                    .and_then(|t| Dur::parse(t, "backoff min")));
+                min = errors.ok(field.tokens(sep, "50ms").and_then(|t| Dur::parse(t, "backoff min")));
             }
             "max" if first(&max, key, errors) => {
-                max = errors.ok(field
-                    .tokens(sep, "5s")
-                    .and_then(|t| Dur::parse(t, "backoff max")));
+                max = errors.ok(field.tokens(sep, "5s").and_then(|t| Dur::parse(t, "backoff max")));
             }
             "jitter" if first(&jitter, key, errors) => {
                 jitter = errors.ok(field.tokens(sep, "0.2").and_then(parse_jitter))
             }
             "reset_after" if first(&reset_after, key, errors) => {
-                reset_after = errors.ok(field
-                    .tokens(sep, "30s")
-                    .and_then(|t| Dur::parse(t, "backoff reset_after")));
+                reset_after = errors.ok(field.tokens(sep, "30s").and_then(|t| Dur::parse(t, "backoff reset_after")));
             }
             "min" | "max" | "jitter" | "reset_after" => {}
-            other => errors.at(
-                key.span(),
-                suggest::unknown("backoff key", other, &BACKOFF_KEYS),
-            ),
+            other => errors.at(key.span(), suggest::unknown("backoff key", other, &BACKOFF_KEYS)),
         }
     }
-    let s = sep.char();
     let (Some(min), Some(max)) = (min, max) else {
-        errors.at(
-            span,
-            format!("`backoff` needs both `min` and `max`: `backoff(min {s} 50ms, max {s} 5s)`"),
-        );
+        let example = format!("backoff({}, {})", sep.join("min", "50ms"), sep.join("max", "5s"));
+        errors.at(span, format!("`backoff` needs both `min` and `max`: `{example}`"));
         return None;
     };
     if min.nanos > max.nanos {
-        errors.at(
-            min.span,
-            "backoff `min` is longer than `max`: the delays grow from min up to max",
-        );
+        errors.at(min.span, "backoff `min` is longer than `max`: the delays grow from min up to max");
         return None;
     }
-    Some(BackoffOpts {
-        span,
-        min,
-        max,
-        jitter,
-        reset_after,
-    })
+    Some(BackoffOpts { span, min, max, jitter, reset_after })
 }
 
 fn parse_jitter(tokens: &TokenStream) -> syn::Result<(f64, Span)> {
-    let error = |span| {
-        syn::Error::new(
-            span,
-            "`jitter` is a fraction between 0 and 1, such as `0.2`",
-        )
-    };
+    let error = |span| syn::Error::new(span, "`jitter` is a fraction between 0 and 1, such as `0.2`");
     let value = match syn::parse2::<syn::Lit>(tokens.clone()).map_err(|_| error(span_of(tokens)))? {
         syn::Lit::Float(f) if f.suffix().is_empty() => (f.base10_parse::<f64>()?, f.span()),
         syn::Lit::Int(i) if i.suffix().is_empty() => (i.base10_parse::<f64>()?, i.span()),
         other => return Err(error(other.span())),
     };
     if !(0.0..=1.0).contains(&value.0) {
-        return Err(syn::Error::new(
-            value.1,
-            format!("`jitter` must be between 0 and 1, not {}", value.0),
-        ));
+        return Err(syn::Error::new(value.1, format!("`jitter` must be between 0 and 1, not {}", value.0)));
     }
     Ok(value)
 }

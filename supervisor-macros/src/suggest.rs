@@ -5,18 +5,20 @@ pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
     candidates
         .iter()
         .map(|&c| (distance(word, c), c))
-        .filter(|&(d, c)| d <= 2.max(c.len() / 3))
+        .filter(|&(d, c)| d <= 1.max(c.len() / 3) && d < word.len().max(c.len()))
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
 }
 
 /// `unknown {what} `{word}`: expected one of ...` plus a suggestion.
 pub(crate) fn unknown(what: &str, word: &str, candidates: &[&str]) -> String {
-    let list = candidates
-        .iter()
-        .map(|c| format!("`{c}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut unique: Vec<&str> = Vec::new();
+    for &c in candidates {
+        if !unique.contains(&c) {
+            unique.push(c);
+        }
+    }
+    let list = unique.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
     match closest(word, candidates) {
         Some(best) => {
             format!("unknown {what} `{word}`: did you mean `{best}`? (expected one of {list})")
@@ -51,6 +53,8 @@ mod tests {
         assert_eq!(closest("one_for_al", &strategies), Some("one_for_all"));
         assert_eq!(closest("rest_for_1", &strategies), Some("rest_for_one"));
         assert_eq!(closest("banana", &strategies), None);
+        assert_eq!(closest("zz", &["a", "b"]), None);
+        assert_eq!(closest("restrat", &["restart", "shutdown"]), Some("restart"));
         assert_eq!(distance("kitten", "sitting"), 3);
     }
 }

@@ -6,29 +6,14 @@ mod common;
 use common::{Action, Lab, settle};
 use supervisor_core::{AutoShutdown, ChildSpec, ExitReason, Restart, Strategy, SupervisorSpec};
 
-async fn tree(
-    lab: &Lab,
-    mode: AutoShutdown,
-    strategy: Strategy,
-) -> supervisor_core::RunningSupervisor {
+async fn tree(lab: &Lab, mode: AutoShutdown, strategy: Strategy) -> supervisor_core::RunningSupervisor {
     SupervisorSpec::builder("app")
         .strategy(strategy)
         .auto_shutdown(mode)
-        .intensity(supervisor_core::Intensity::new(
-            10,
-            std::time::Duration::from_secs(1),
-        ))
+        .intensity(supervisor_core::Intensity::new(10, std::time::Duration::from_secs(1)))
         .child(lab.worker("plain"))
-        .child(
-            lab.worker("s1")
-                .restart(Restart::Transient)
-                .significant(true),
-        )
-        .child(
-            lab.worker("s2")
-                .restart(Restart::Temporary)
-                .significant(true),
-        )
+        .child(lab.worker("s1").restart(Restart::Transient).significant(true))
+        .child(lab.worker("s2").restart(Restart::Temporary).significant(true))
         .build()
         .unwrap()
         .start()
@@ -43,10 +28,7 @@ async fn any_significant_shuts_down_when_one_ends_on_its_own() {
     lab.take();
     lab.tell("s1", Action::Return).await;
     let report = running.wait().await.expect("a normal stop, not an error");
-    assert_eq!(
-        lab.take(),
-        ["0 return s1#0", "0 stop s2#0", "0 stop plain#0"]
-    );
+    assert_eq!(lab.take(), ["0 return s1#0", "0 stop s2#0", "0 stop plain#0"]);
     assert_eq!(report.child("s1").unwrap().exit, Some(ExitReason::Returned));
 }
 
@@ -93,16 +75,7 @@ async fn a_stop_caused_by_a_siblings_restart_never_triggers_it() {
     settle().await;
     // s2 (temporary) is stopped and forgotten by the group restart; s1 comes
     // back; nothing shuts down.
-    assert_eq!(
-        lab.take(),
-        [
-            "0 fail plain#0",
-            "0 stop s2#0",
-            "0 stop s1#0",
-            "0 start plain#1",
-            "0 start s1#1"
-        ]
-    );
+    assert_eq!(lab.take(), ["0 fail plain#0", "0 stop s2#0", "0 stop s1#0", "0 start plain#1", "0 start s1#1"]);
     assert!(!running.handle().is_finished());
     running.shutdown().await.unwrap();
 }
@@ -123,11 +96,7 @@ async fn a_nested_auto_shutdown_is_a_normal_exit_for_its_parent() {
     let lab = Lab::new();
     let job = SupervisorSpec::builder("job")
         .auto_shutdown(AutoShutdown::AllSignificant)
-        .child(
-            lab.worker("step")
-                .restart(Restart::Transient)
-                .significant(true),
-        )
+        .child(lab.worker("step").restart(Restart::Transient).significant(true))
         .build()
         .unwrap();
     let running = SupervisorSpec::builder("app")
@@ -141,15 +110,7 @@ async fn a_nested_auto_shutdown_is_a_normal_exit_for_its_parent() {
     lab.tell("step", Action::Return).await;
     settle().await;
     let job = &running.handle().which_children().await.unwrap()[1];
-    assert_eq!(
-        job.last_exit,
-        Some(ExitReason::Returned),
-        "a transient supervisor that ended normally"
-    );
-    assert_eq!(
-        job.state,
-        supervisor_core::ChildState::Stopped,
-        "and is not restarted"
-    );
+    assert_eq!(job.last_exit, Some(ExitReason::Returned), "a transient supervisor that ended normally");
+    assert_eq!(job.state, supervisor_core::ChildState::Stopped, "and is not restarted");
     running.shutdown().await.unwrap();
 }

@@ -57,10 +57,7 @@ async fn jitter_is_exact_for_a_seed_and_stays_within_its_bound() {
     let bases = [100u128, 200, 400, 800, 1000, 1000, 1000, 1000];
     for (window, base) in first.windows(2).zip(bases) {
         let delay = window[1] - window[0];
-        assert!(
-            delay >= base && delay <= base * 3 / 2,
-            "delay {delay} for base {base}"
-        );
+        assert!(delay >= base && delay <= base * 3 / 2, "delay {delay} for base {base}");
     }
 }
 
@@ -69,10 +66,7 @@ async fn the_delay_resets_after_a_stable_run() {
     let lab = Lab::new();
     let running = SupervisorSpec::builder("app")
         .intensity(Intensity::unlimited())
-        .child(
-            lab.worker("w")
-                .backoff(Backoff::new(MS(100), MS(10_000)).reset_after(MS(2000))),
-        )
+        .child(lab.worker("w").backoff(Backoff::new(MS(100), MS(10_000)).reset_after(MS(2000))))
         .build()
         .unwrap()
         .start()
@@ -89,10 +83,7 @@ async fn the_delay_resets_after_a_stable_run() {
     // Ran 2 s after its restart: stable, so back to 100 ms.
     lab.tell("w", Action::Fail("boom")).await;
     settle().await;
-    let delays: Vec<String> = drain(&mut events)
-        .into_iter()
-        .filter(|e| e.starts_with("restart"))
-        .collect();
+    let delays: Vec<String> = drain(&mut events).into_iter().filter(|e| e.starts_with("restart")).collect();
     assert_eq!(
         delays,
         [
@@ -110,10 +101,7 @@ async fn a_backoff_delay_holds_up_no_other_child() {
     let lab = Lab::new();
     let running = SupervisorSpec::builder("app")
         .intensity(Intensity::unlimited())
-        .child(lab.worker("slow").backoff(Backoff::new(
-            Duration::from_secs(10),
-            Duration::from_secs(10),
-        )))
+        .child(lab.worker("slow").backoff(Backoff::new(Duration::from_secs(10), Duration::from_secs(10))))
         .child(lab.worker("fast"))
         .build()
         .unwrap()
@@ -125,15 +113,7 @@ async fn a_backoff_delay_holds_up_no_other_child() {
     tokio::time::sleep(MS(1000)).await;
     lab.tell("fast", Action::Fail("boom")).await;
     tokio::time::sleep(MS(10_000)).await;
-    assert_eq!(
-        lab.take(),
-        [
-            "0 fail slow#0",
-            "1000 fail fast#0",
-            "1000 start fast#1",
-            "10000 start slow#1"
-        ]
-    );
+    assert_eq!(lab.take(), ["0 fail slow#0", "1000 fail fast#0", "1000 start fast#1", "10000 start slow#1"]);
     running.shutdown().await.unwrap();
 }
 
@@ -152,10 +132,7 @@ async fn a_group_restart_waits_out_the_failed_childs_delay_once() {
     lab.take();
     lab.tell("b", Action::Fail("boom")).await;
     tokio::time::sleep(MS(1000)).await;
-    assert_eq!(
-        lab.take(),
-        ["0 fail b#0", "0 stop a#0", "500 start a#1", "500 start b#1"]
-    );
+    assert_eq!(lab.take(), ["0 fail b#0", "0 stop a#0", "500 start a#1", "500 start b#1"]);
     running.shutdown().await.unwrap();
 }
 
@@ -163,10 +140,7 @@ async fn a_group_restart_waits_out_the_failed_childs_delay_once() {
 async fn shutdown_during_a_backoff_delay_cancels_the_restart() {
     let lab = Lab::new();
     let running = SupervisorSpec::builder("app")
-        .child(lab.worker("w").backoff(Backoff::new(
-            Duration::from_secs(60),
-            Duration::from_secs(60),
-        )))
+        .child(lab.worker("w").backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60))))
         .build()
         .unwrap()
         .start()
@@ -176,11 +150,7 @@ async fn shutdown_during_a_backoff_delay_cancels_the_restart() {
     tokio::time::sleep(MS(10)).await;
     let report = running.shutdown().await.unwrap();
     assert_eq!(lab.ms(), 10, "shutdown did not wait for the delay");
-    assert_eq!(
-        report.child("w").unwrap().stop_took,
-        None,
-        "it was not running"
-    );
+    assert_eq!(report.child("w").unwrap().stop_took, None, "it was not running");
     tokio::time::sleep(Duration::from_secs(120)).await;
     assert_eq!(lab.take(), ["0 start w#0", "0 fail w#0"]);
 }

@@ -8,19 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::alive_tasks_return_to;
-use supervisor_core::{
-    ChildTemplate, ControlError, Ctx, ExitReason, Intensity, Restart, Shutdown, SupervisorSpec,
-};
+use supervisor_core::{ChildTemplate, ControlError, Ctx, ExitReason, Intensity, Restart, Shutdown, SupervisorSpec};
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
-async fn echo(
-    ctx: Ctx,
-    (name, log): (String, Arc<std::sync::Mutex<Vec<String>>>),
-) -> Result<(), String> {
-    log.lock()
-        .unwrap()
-        .push(format!("{name}#{}", ctx.generation()));
+async fn echo(ctx: Ctx, (name, log): (String, Arc<std::sync::Mutex<Vec<String>>>)) -> Result<(), String> {
+    log.lock().unwrap().push(format!("{name}#{}", ctx.generation()));
     ctx.cancelled().await;
     Ok(())
 }
@@ -30,114 +23,69 @@ type Log = Arc<std::sync::Mutex<Vec<String>>>;
 #[tokio::test(start_paused = true)]
 async fn children_start_with_their_arguments_up_to_max_children() {
     let log: Log = Arc::default();
-    let running = SupervisorSpec::dynamic(
-        "conns",
-        ChildTemplate::new(echo).restart(Restart::Temporary),
-    )
-    .max_children(2)
-    .build()
-    .unwrap()
-    .start()
-    .await
-    .unwrap();
+    let running = SupervisorSpec::dynamic("conns", ChildTemplate::new(echo).restart(Restart::Temporary))
+        .max_children(2)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
     let conns = running.handle().dynamic::<(String, Log)>();
-    let first = conns
-        .start_child(("alice".into(), log.clone()))
-        .await
-        .unwrap();
-    let second = conns
-        .start_child(("bob".into(), log.clone()))
-        .await
-        .unwrap();
+    let first = conns.start_child(("alice".into(), log.clone())).await.unwrap();
+    let second = conns.start_child(("bob".into(), log.clone())).await.unwrap();
     assert_eq!((&*first, &*second), ("1", "2"));
     assert_eq!(
         conns.start_child(("carol".into(), log.clone())).await,
-        Err(ControlError::Full {
-            supervisor: "conns".into(),
-            max: 2
-        })
+        Err(ControlError::Full { supervisor: "conns".into(), max: 2 })
     );
     conns.terminate_child(&first).await.unwrap();
-    let third = conns
-        .start_child(("carol".into(), log.clone()))
-        .await
-        .unwrap();
+    let third = conns.start_child(("carol".into(), log.clone())).await.unwrap();
     assert_eq!(&*third, "3");
     tokio::task::yield_now().await;
     assert_eq!(*log.lock().unwrap(), ["alice#0", "bob#0", "carol#0"]);
-    let paths: Vec<_> = conns
-        .which_children()
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.path.to_string())
-        .collect();
+    let paths: Vec<_> = conns.which_children().await.unwrap().iter().map(|c| c.path.to_string()).collect();
     assert_eq!(paths, ["conns/2", "conns/3"]);
     running.shutdown().await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]
 async fn wrong_arguments_and_static_only_calls_are_typed_errors() {
-    let running = SupervisorSpec::dynamic(
-        "d",
-        ChildTemplate::new(|ctx: Ctx, _n: u32| async move { ctx.cancelled().await }),
-    )
-    .build()
-    .unwrap()
-    .start()
-    .await
-    .unwrap();
+    let running =
+        SupervisorSpec::dynamic("d", ChildTemplate::new(|ctx: Ctx, _n: u32| async move { ctx.cancelled().await }))
+            .build()
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
     let wrong = running.handle().dynamic::<String>();
     assert_eq!(
         wrong.start_child("x".into()).await,
-        Err(ControlError::WrongArguments {
-            supervisor: "d".into(),
-            given: "alloc::string::String"
-        })
+        Err(ControlError::WrongArguments { supervisor: "d".into(), given: "alloc::string::String" })
     );
     let handle = running.handle();
-    assert!(matches!(
-        handle.restart_child("1").await,
-        Err(ControlError::Unsupported { .. })
-    ));
-    assert!(matches!(
-        handle.delete_child("1").await,
-        Err(ControlError::Unsupported { .. })
-    ));
-    assert_eq!(
-        handle.terminate_child("42").await,
-        Err(ControlError::NotFound { id: "42".into() })
-    );
+    assert!(matches!(handle.restart_child("1").await, Err(ControlError::Unsupported { .. })));
+    assert!(matches!(handle.delete_child("1").await, Err(ControlError::Unsupported { .. })));
+    assert_eq!(handle.terminate_child("42").await, Err(ControlError::NotFound { id: "42".into() }));
     running.shutdown().await.unwrap();
 
     // And the other way round: a dynamic start on a static supervisor.
-    let running = SupervisorSpec::builder("s")
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    assert!(matches!(
-        running.handle().dynamic::<u32>().start_child(1).await,
-        Err(ControlError::Unsupported { .. })
-    ));
+    let running = SupervisorSpec::builder("s").build().unwrap().start().await.unwrap();
+    assert!(matches!(running.handle().dynamic::<u32>().start_child(1).await, Err(ControlError::Unsupported { .. })));
     running.shutdown().await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_permanent_dynamic_child_restarts_with_the_same_arguments() {
     let starts = Arc::new(AtomicUsize::new(0));
-    let template = ChildTemplate::new(
-        |ctx: Ctx, (n, starts): (u32, Arc<AtomicUsize>)| async move {
-            starts.fetch_add(n as usize, Ordering::SeqCst);
-            if ctx.generation() < 2 {
-                Err("again")
-            } else {
-                ctx.cancelled().await;
-                Ok(())
-            }
-        },
-    );
+    let template = ChildTemplate::new(|ctx: Ctx, (n, starts): (u32, Arc<AtomicUsize>)| async move {
+        starts.fetch_add(n as usize, Ordering::SeqCst);
+        if ctx.generation() < 2 {
+            Err("again")
+        } else {
+            ctx.cancelled().await;
+            Ok(())
+        }
+    });
     let running = SupervisorSpec::dynamic("d", template)
         .intensity(Intensity::new(5, Duration::from_secs(1)))
         .build()
@@ -148,11 +96,7 @@ async fn a_permanent_dynamic_child_restarts_with_the_same_arguments() {
     let d = running.handle().dynamic::<(u32, Arc<AtomicUsize>)>();
     d.start_child((7, starts.clone())).await.unwrap();
     common::settle().await;
-    assert_eq!(
-        starts.load(Ordering::SeqCst),
-        21,
-        "three starts, each with n = 7"
-    );
+    assert_eq!(starts.load(Ordering::SeqCst), 21, "three starts, each with n = 7");
     let child = &d.which_children().await.unwrap()[0];
     assert_eq!((child.generation, child.restarts), (2, 2));
     running.shutdown().await.unwrap();
@@ -165,28 +109,15 @@ async fn children_stop_concurrently_under_one_shared_deadline() {
         tokio::time::sleep(Duration::from_millis(linger)).await;
     })
     .shutdown(Shutdown::Timeout(MS(250)));
-    let running = SupervisorSpec::dynamic("d", template)
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = SupervisorSpec::dynamic("d", template).build().unwrap().start().await.unwrap();
     let d = running.handle().dynamic::<u64>();
     for linger in [100, 200, 300, 10_000] {
         d.start_child(linger).await.unwrap();
     }
     let t0 = tokio::time::Instant::now();
     let report = running.shutdown().await.unwrap();
-    assert_eq!(
-        t0.elapsed(),
-        MS(250),
-        "all asked at once; the last two aborted at the one deadline"
-    );
-    let exits: Vec<_> = report
-        .children
-        .iter()
-        .map(|c| (c.exit.clone().unwrap(), c.stop_took.unwrap()))
-        .collect();
+    assert_eq!(t0.elapsed(), MS(250), "all asked at once; the last two aborted at the one deadline");
+    let exits: Vec<_> = report.children.iter().map(|c| (c.exit.clone().unwrap(), c.stop_took.unwrap())).collect();
     assert_eq!(
         exits,
         [
@@ -201,17 +132,9 @@ async fn children_stop_concurrently_under_one_shared_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_children_start_and_stop_leaving_no_task() {
     const N: usize = 100_000;
-    let baseline = tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks();
-    let template = ChildTemplate::new(|ctx: Ctx, ()| async move { ctx.cancelled().await })
-        .restart(Restart::Temporary);
-    let running = SupervisorSpec::dynamic("d", template)
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let baseline = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let template = ChildTemplate::new(|ctx: Ctx, ()| async move { ctx.cancelled().await }).restart(Restart::Temporary);
+    let running = SupervisorSpec::dynamic("d", template).build().unwrap().start().await.unwrap();
     let d = running.handle().dynamic::<()>();
     for _ in 0..N {
         d.start_child(()).await.unwrap();
@@ -226,14 +149,6 @@ async fn a_hundred_thousand_children_start_and_stop_leaving_no_task() {
     assert_eq!(d.count_children().await.unwrap().active, N);
     let report = running.shutdown().await.unwrap();
     assert_eq!(report.children.len(), N);
-    assert!(
-        report
-            .children
-            .iter()
-            .all(|c| c.exit == Some(ExitReason::Stopped))
-    );
-    assert!(
-        alive_tasks_return_to(baseline).await,
-        "tasks left alive after shutdown"
-    );
+    assert!(report.children.iter().all(|c| c.exit == Some(ExitReason::Stopped)));
+    assert!(alive_tasks_return_to(baseline).await, "tasks left alive after shutdown");
 }

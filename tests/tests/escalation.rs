@@ -38,26 +38,14 @@ async fn a_leaf_exceeding_its_supervisors_intensity_escalates_exactly_one_level(
 
     lab.tell("leaf", Action::Fail("one")).await;
     settle().await;
-    assert_eq!(
-        lab.take(),
-        ["0 fail leaf#0", "0 start leaf#1"],
-        "within low's intensity"
-    );
+    assert_eq!(lab.take(), ["0 fail leaf#0", "0 start leaf#1"], "within low's intensity");
     drain(&mut events);
 
     lab.tell("leaf", Action::Fail("two")).await;
     settle().await;
     // low gives up; mid (rest_for_one) stops `after`, restarts low and after;
     // `before` and everything in app are untouched.
-    assert_eq!(
-        lab.take(),
-        [
-            "0 fail leaf#1",
-            "0 stop after#0",
-            "0 start leaf#0",
-            "0 start after#1"
-        ]
-    );
+    assert_eq!(lab.take(), ["0 fail leaf#1", "0 stop after#0", "0 start leaf#0", "0 start after#1"]);
     let seen = drain(&mut events);
     assert_eq!(
         seen,

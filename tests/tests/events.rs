@@ -9,17 +9,9 @@ use tokio::sync::broadcast::error::RecvError;
 #[tokio::test(start_paused = true)]
 async fn a_restart_is_exited_then_restart_scheduled_then_started() {
     let lab = Lab::new();
-    let inner = SupervisorSpec::builder("workers")
-        .child(lab.worker("ingest"))
-        .build()
-        .unwrap();
-    let running = SupervisorSpec::builder("app")
-        .child(ChildSpec::supervisor(inner))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let inner = SupervisorSpec::builder("workers").child(lab.worker("ingest")).build().unwrap();
+    let running =
+        SupervisorSpec::builder("app").child(ChildSpec::supervisor(inner)).build().unwrap().start().await.unwrap();
     let mut events = running.subscribe();
     lab.tell("ingest", Action::Fail("broken pipe")).await;
     settle().await;
@@ -61,23 +53,10 @@ async fn a_slow_subscriber_lags_is_told_how_much_and_never_slows_the_tree() {
         lab.tell("w", Action::Fail("boom")).await;
         settle().await;
     }
-    assert_eq!(
-        running.handle().which_children().await.unwrap()[0].generation,
-        10
-    );
+    assert_eq!(running.handle().which_children().await.unwrap()[0].generation, 10);
     assert_eq!(slow.recv().await, Err(RecvError::Lagged(26)));
     // The four newest are still there, in order.
-    let rest: Vec<_> = std::iter::from_fn(|| slow.try_recv().ok())
-        .map(|e| common::describe(&e))
-        .collect();
-    assert_eq!(
-        rest,
-        [
-            "started app/w#9",
-            "exited app/w#9 failed: boom",
-            "restart app/w#10 in 0ms",
-            "started app/w#10"
-        ]
-    );
+    let rest: Vec<_> = std::iter::from_fn(|| slow.try_recv().ok()).map(|e| common::describe(&e)).collect();
+    assert_eq!(rest, ["started app/w#9", "exited app/w#9 failed: boom", "restart app/w#10 in 0ms", "started app/w#10"]);
     running.shutdown().await.unwrap();
 }

@@ -9,12 +9,7 @@ use std::time::Duration;
 use common::{Action, Lab, drain, settle};
 use supervisor_core::{Intensity, Strategy, SupervisorError, SupervisorSpec};
 
-async fn tree(
-    lab: &Lab,
-    strategy: Strategy,
-    max: u32,
-    period_secs: u64,
-) -> supervisor_core::RunningSupervisor {
+async fn tree(lab: &Lab, strategy: Strategy, max: u32, period_secs: u64) -> supervisor_core::RunningSupervisor {
     SupervisorSpec::builder("app")
         .strategy(strategy)
         .intensity(Intensity::new(max, Duration::from_secs(period_secs)))
@@ -37,32 +32,15 @@ async fn the_restart_that_exceeds_max_gives_up_and_the_one_before_does_not() {
     }
     assert_eq!(
         lab.take(),
-        [
-            "0 fail b#0",
-            "0 start b#1",
-            "1000 fail b#1",
-            "1000 start b#2",
-            "2000 fail b#2",
-            "2000 start b#3"
-        ]
+        ["0 fail b#0", "0 start b#1", "1000 fail b#1", "1000 start b#2", "2000 fail b#2", "2000 start b#3"]
     );
     // The fourth restart within 10 s is one too many: every child is
     // stopped in reverse order and the supervisor ends with an error.
     lab.tell("b", Action::Fail("last straw")).await;
     settle().await;
-    assert_eq!(
-        lab.take(),
-        ["3000 fail b#3", "3000 stop c#0", "3000 stop a#0"]
-    );
+    assert_eq!(lab.take(), ["3000 fail b#3", "3000 stop c#0", "3000 stop a#0"]);
     match running.wait().await {
-        Err(SupervisorError::IntensityExceeded {
-            supervisor,
-            max,
-            child,
-            reason,
-            report,
-            ..
-        }) => {
+        Err(SupervisorError::IntensityExceeded { supervisor, max, child, reason, report, .. }) => {
             assert_eq!((&*supervisor, max, &*child), ("app", 3, "app/b"));
             assert_eq!(reason.to_string(), "failed: last straw");
             assert_eq!(report.children.len(), 3);
@@ -87,10 +65,7 @@ async fn restarts_older_than_the_period_no_longer_count() {
     lab.tell("a", Action::Fail("boom")).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     lab.tell("a", Action::Fail("boom")).await;
-    assert!(matches!(
-        running.wait().await,
-        Err(SupervisorError::IntensityExceeded { .. })
-    ));
+    assert!(matches!(running.wait().await, Err(SupervisorError::IntensityExceeded { .. })));
 }
 
 #[tokio::test(start_paused = true)]
@@ -114,10 +89,7 @@ async fn zero_intensity_gives_up_on_the_first_restart() {
     let mut running = tree(&lab, Strategy::OneForOne, 0, 5).await;
     let mut events = running.subscribe();
     lab.tell("c", Action::Return).await;
-    assert!(matches!(
-        running.wait().await,
-        Err(SupervisorError::IntensityExceeded { .. })
-    ));
+    assert!(matches!(running.wait().await, Err(SupervisorError::IntensityExceeded { .. })));
     let seen = drain(&mut events);
     assert_eq!(
         seen,

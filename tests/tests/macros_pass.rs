@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Lab, settle};
-use supervisor_core::{
-    ChildState, Ctx, ExitReason, Restart, Shutdown, Strategy, child, supervisor,
-};
+use supervisor_core::{ChildState, Ctx, ExitReason, Restart, Shutdown, Strategy, child, supervisor};
 use tokio::sync::mpsc;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -29,9 +27,7 @@ async fn db_pool(ctx: Ctx, log: Log) {
 
 #[child(restart = transient, shutdown = 10s, backoff(min = 50ms, max = 5s, jitter = 0.2))]
 async fn consumer(ctx: Ctx, topic: Topic, log: Log) -> Result<(), String> {
-    log.lock()
-        .unwrap()
-        .push(format!("{topic:?}#{}", ctx.generation()));
+    log.lock().unwrap().push(format!("{topic:?}#{}", ctx.generation()));
     ctx.cancelled().await;
     Ok(())
 }
@@ -39,9 +35,7 @@ async fn consumer(ctx: Ctx, topic: Topic, log: Log) -> Result<(), String> {
 /// Fails on its first run.
 #[child(restart = permanent, shutdown = brutal)]
 async fn flaky(ctx: Ctx, log: Log) -> Result<(), std::io::Error> {
-    log.lock()
-        .unwrap()
-        .push(format!("flaky#{}", ctx.generation()));
+    log.lock().unwrap().push(format!("flaky#{}", ctx.generation()));
     if ctx.generation() == 0 {
         return Err(std::io::Error::other("first run"));
     }
@@ -104,24 +98,8 @@ async fn a_macro_tree_runs_and_restarts_and_stops_in_order() {
     let running = tree.start().await.unwrap();
     settle().await;
     // flaky failed once: rest_for_one restarted it and the consumers.
-    assert_eq!(
-        *log.lock().unwrap(),
-        [
-            "db#0",
-            "flaky#0",
-            "Orders#0",
-            "Refunds#0",
-            "flaky#1",
-            "Orders#0",
-            "Refunds#0"
-        ]
-    );
-    let consumers = running
-        .handle()
-        .nested("consumers")
-        .which_children()
-        .await
-        .unwrap();
+    assert_eq!(*log.lock().unwrap(), ["db#0", "flaky#0", "Orders#0", "Refunds#0", "flaky#1", "Orders#0", "Refunds#0"]);
+    let consumers = running.handle().nested("consumers").which_children().await.unwrap();
     assert_eq!(consumers.len(), 2);
     let report = running.shutdown().await.unwrap();
     assert_eq!(report.child("db").unwrap().exit, Some(ExitReason::Stopped));
@@ -142,16 +120,11 @@ async fn macro_options_equal_builder_options() {
             ChildSpec::worker("c", move |ctx| consumer(ctx, Topic::Orders, Arc::default()))
                 .restart(Restart::Transient)
                 .shutdown(Shutdown::Timeout(Duration::from_secs(10)))
-                .backoff(
-                    Backoff::new(Duration::from_millis(50), Duration::from_secs(5)).jitter(0.2),
-                ),
+                .backoff(Backoff::new(Duration::from_millis(50), Duration::from_secs(5)).jitter(0.2)),
         )
         .build()
         .unwrap();
-    assert_eq!(
-        format!("{:?}", from_macro.children()),
-        format!("{:?}", by_hand.children())
-    );
+    assert_eq!(format!("{:?}", from_macro.children()), format!("{:?}", by_hand.children()));
 }
 
 #[tokio::test(start_paused = true)]
@@ -169,13 +142,7 @@ async fn dynamic_entries_start_children_with_their_arguments() {
     conns.start_child("10.0.0.1".into()).await.unwrap();
     conns.start_child("10.0.0.2".into()).await.unwrap();
     assert!(conns.start_child("10.0.0.3".into()).await.is_err());
-    let states: Vec<_> = conns
-        .which_children()
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.state)
-        .collect();
+    let states: Vec<_> = conns.which_children().await.unwrap().iter().map(|c| c.state).collect();
     assert_eq!(states, [ChildState::Running, ChildState::Running]);
     running.shutdown().await.unwrap();
 }
@@ -199,10 +166,7 @@ async fn auto_shutdown_and_paths_in_modules() {
     .unwrap();
     assert_eq!(rx.recv().await, Some(0));
     let report = running.wait().await.unwrap();
-    assert_eq!(
-        report.child("job").unwrap().exit,
-        Some(ExitReason::Returned)
-    );
+    assert_eq!(report.child("job").unwrap().exit, Some(ExitReason::Returned));
 }
 
 #[tokio::test(start_paused = true)]

@@ -8,18 +8,12 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use supervisor_core::{Intensity, SupervisorSpec};
 
 fn value(snapshotter: &Snapshotter, name: &str, labels: &[(&str, &str)]) -> Option<DebugValue> {
-    snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .find_map(|(key, _, _, value)| {
-            let key = key.key();
-            let matches = key.name() == name
-                && labels
-                    .iter()
-                    .all(|(k, v)| key.labels().any(|l| l.key() == *k && l.value() == *v));
-            matches.then_some(value)
-        })
+    snapshotter.snapshot().into_vec().into_iter().find_map(|(key, _, _, value)| {
+        let key = key.key();
+        let matches =
+            key.name() == name && labels.iter().all(|(k, v)| key.labels().any(|l| l.key() == *k && l.value() == *v));
+        matches.then_some(value)
+    })
 }
 
 #[tokio::test(start_paused = true)]
@@ -38,45 +32,13 @@ async fn series_exist_at_zero_then_count_restarts_exits_and_running_children() {
         .start()
         .await
         .unwrap();
-    let restarts = || {
-        value(
-            &snapshotter,
-            "supervisor_restarts_total",
-            &[("path", "m/b")],
-        )
-    };
-    let failed = || {
-        value(
-            &snapshotter,
-            "supervisor_child_exits_total",
-            &[("path", "m/b"), ("reason", "failed")],
-        )
-    };
-    let panicked = || {
-        value(
-            &snapshotter,
-            "supervisor_child_exits_total",
-            &[("path", "m/a"), ("reason", "panicked")],
-        )
-    };
-    let running_children = || {
-        value(
-            &snapshotter,
-            "supervisor_running_children",
-            &[("supervisor", "m")],
-        )
-    };
+    let restarts = || value(&snapshotter, "supervisor_restarts_total", &[("path", "m/b")]);
+    let failed = || value(&snapshotter, "supervisor_child_exits_total", &[("path", "m/b"), ("reason", "failed")]);
+    let panicked = || value(&snapshotter, "supervisor_child_exits_total", &[("path", "m/a"), ("reason", "panicked")]);
+    let running_children = || value(&snapshotter, "supervisor_running_children", &[("supervisor", "m")]);
 
-    assert_eq!(
-        restarts(),
-        Some(DebugValue::Counter(0)),
-        "registered at zero"
-    );
-    assert_eq!(
-        panicked(),
-        Some(DebugValue::Counter(0)),
-        "registered at zero"
-    );
+    assert_eq!(restarts(), Some(DebugValue::Counter(0)), "registered at zero");
+    assert_eq!(panicked(), Some(DebugValue::Counter(0)), "registered at zero");
     assert_eq!(running_children(), Some(DebugValue::Gauge(2.0.into())));
 
     lab.tell("b", Action::Fail("boom")).await;
@@ -90,11 +52,7 @@ async fn series_exist_at_zero_then_count_restarts_exits_and_running_children() {
     running.shutdown().await.unwrap();
     assert_eq!(running_children(), Some(DebugValue::Gauge(0.0.into())));
     assert_eq!(
-        value(
-            &snapshotter,
-            "supervisor_child_exits_total",
-            &[("path", "m/a"), ("reason", "stopped")]
-        ),
+        value(&snapshotter, "supervisor_child_exits_total", &[("path", "m/a"), ("reason", "stopped")]),
         Some(DebugValue::Counter(1))
     );
 }

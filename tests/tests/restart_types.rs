@@ -29,17 +29,7 @@ async fn permanent_restarts_after_every_kind_of_exit() {
         lab.tell("w", action).await;
         settle().await;
     }
-    assert_eq!(
-        lab.take(),
-        [
-            "0 return w#0",
-            "0 start w#1",
-            "0 fail w#1",
-            "0 start w#2",
-            "0 panic w#2",
-            "0 start w#3"
-        ]
-    );
+    assert_eq!(lab.take(), ["0 return w#0", "0 start w#1", "0 fail w#1", "0 start w#2", "0 panic w#2", "0 start w#3"]);
     running.shutdown().await.unwrap();
 }
 
@@ -54,16 +44,7 @@ async fn transient_restarts_after_errors_and_panics_but_not_a_normal_return() {
     settle().await;
     lab.tell("w", Action::Return).await;
     settle().await;
-    assert_eq!(
-        lab.take(),
-        [
-            "0 fail w#0",
-            "0 start w#1",
-            "0 panic w#1",
-            "0 start w#2",
-            "0 return w#2"
-        ]
-    );
+    assert_eq!(lab.take(), ["0 fail w#0", "0 start w#1", "0 panic w#1", "0 start w#2", "0 return w#2"]);
     let report = running.shutdown().await.unwrap();
     // A transient child that returned normally keeps its spec.
     assert_eq!(report.child("w").unwrap().exit, Some(ExitReason::Returned));
@@ -80,10 +61,7 @@ async fn temporary_is_never_restarted_and_is_forgotten() {
     assert_eq!(lab.take(), ["0 panic w#0"]);
     assert_eq!(drain(&mut events), ["exited app/w#0 panicked: kaput"]);
     let report = running.shutdown().await.unwrap();
-    assert!(
-        report.child("w").is_none(),
-        "temporary child forgotten: {report:?}"
-    );
+    assert!(report.child("w").is_none(), "temporary child forgotten: {report:?}");
     assert!(report.child("other").is_some());
 }
 
@@ -96,11 +74,7 @@ async fn a_panic_is_captured_with_its_message() {
     settle().await;
     assert_eq!(
         drain(&mut events),
-        [
-            "exited app/w#0 panicked: index out of bounds",
-            "restart app/w#1 in 0ms",
-            "started app/w#1"
-        ]
+        ["exited app/w#0 panicked: index out of bounds", "restart app/w#1 in 0ms", "started app/w#1"]
     );
     running.shutdown().await.unwrap();
 }
@@ -112,9 +86,6 @@ async fn an_error_is_kept_with_its_display() {
     let mut events = running.subscribe();
     lab.tell("w", Action::Fail("connection refused")).await;
     settle().await;
-    assert_eq!(
-        drain(&mut events)[0],
-        "exited app/w#0 failed: connection refused"
-    );
+    assert_eq!(drain(&mut events)[0], "exited app/w#0 failed: connection refused");
     running.shutdown().await.unwrap();
 }

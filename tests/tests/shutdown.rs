@@ -35,10 +35,7 @@ async fn a_timeout_aborts_a_child_that_ignores_cancellation_at_its_deadline() {
     let lab = Lab::new();
     let running = SupervisorSpec::builder("app")
         .child(lab.worker("a"))
-        .child(
-            lab.worker_with("stubborn", OnCancel::Ignore, None)
-                .shutdown(Shutdown::Timeout(MS(750))),
-        )
+        .child(lab.worker_with("stubborn", OnCancel::Ignore, None).shutdown(Shutdown::Timeout(MS(750))))
         .build()
         .unwrap()
         .start()
@@ -56,10 +53,7 @@ async fn a_timeout_aborts_a_child_that_ignores_cancellation_at_its_deadline() {
 async fn brutal_aborts_without_asking() {
     let lab = Lab::new();
     let running = SupervisorSpec::builder("app")
-        .child(
-            lab.worker_with("b", OnCancel::Ignore, None)
-                .shutdown(Shutdown::Brutal),
-        )
+        .child(lab.worker_with("b", OnCancel::Ignore, None).shutdown(Shutdown::Brutal))
         .build()
         .unwrap()
         .start()
@@ -76,10 +70,7 @@ async fn brutal_aborts_without_asking() {
 async fn infinity_waits_as_long_as_it_takes() {
     let lab = Lab::new();
     let running = SupervisorSpec::builder("app")
-        .child(
-            lab.worker_with("slow", OnCancel::Linger(Duration::from_secs(3600)), None)
-                .shutdown(Shutdown::Infinity),
-        )
+        .child(lab.worker_with("slow", OnCancel::Linger(Duration::from_secs(3600)), None).shutdown(Shutdown::Infinity))
         .build()
         .unwrap()
         .start()
@@ -95,12 +86,7 @@ async fn explicit_stages_stop_concurrently_within_and_in_order_across() {
     let lab = Lab::new();
     let linger = |id, ms| lab.worker_with(id, OnCancel::Linger(MS(ms)), None);
     let running = SupervisorSpec::builder("app")
-        .children([
-            linger("db", 10),
-            linger("cache", 10),
-            linger("api", 100),
-            linger("admin", 50),
-        ])
+        .children([linger("db", 10), linger("cache", 10), linger("api", 100), linger("admin", 50)])
         .shutdown_stage(["api", "admin"])
         .shutdown_stage(["cache"])
         .shutdown_stage(["db"])
@@ -111,24 +97,13 @@ async fn explicit_stages_stop_concurrently_within_and_in_order_across() {
         .unwrap();
     lab.take();
     running.shutdown().await.unwrap();
-    assert_eq!(
-        lab.take(),
-        [
-            "50 stop admin#0",
-            "100 stop api#0",
-            "110 stop cache#0",
-            "120 stop db#0"
-        ]
-    );
+    assert_eq!(lab.take(), ["50 stop admin#0", "100 stop api#0", "110 stop cache#0", "120 stop db#0"]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_nested_supervisor_stops_its_own_subtree_before_its_earlier_siblings() {
     let lab = Lab::new();
-    let inner = SupervisorSpec::builder("inner")
-        .children([lab.worker("x"), lab.worker("y")])
-        .build()
-        .unwrap();
+    let inner = SupervisorSpec::builder("inner").children([lab.worker("x"), lab.worker("y")]).build().unwrap();
     let running = SupervisorSpec::builder("app")
         .child(lab.worker("db"))
         .child(ChildSpec::supervisor(inner))
@@ -138,20 +113,9 @@ async fn a_nested_supervisor_stops_its_own_subtree_before_its_earlier_siblings()
         .start()
         .await
         .unwrap();
-    assert_eq!(
-        lab.take(),
-        [
-            "0 start db#0",
-            "0 start x#0",
-            "0 start y#0",
-            "0 start api#0"
-        ]
-    );
+    assert_eq!(lab.take(), ["0 start db#0", "0 start x#0", "0 start y#0", "0 start api#0"]);
     let report = running.shutdown().await.unwrap();
-    assert_eq!(
-        lab.take(),
-        ["0 stop api#0", "0 stop y#0", "0 stop x#0", "0 stop db#0"]
-    );
+    assert_eq!(lab.take(), ["0 stop api#0", "0 stop y#0", "0 stop x#0", "0 stop db#0"]);
     let inner = report.child("inner").unwrap().subtree.as_ref().unwrap();
     assert_eq!(inner.child("x").unwrap().exit, Some(ExitReason::Stopped));
 }
@@ -160,19 +124,11 @@ async fn a_nested_supervisor_stops_its_own_subtree_before_its_earlier_siblings()
 async fn a_nested_supervisors_deadline_aborts_its_whole_subtree_and_waits_for_it() {
     let lab = Lab::new();
     let inner = SupervisorSpec::builder("inner")
-        .child(
-            lab.worker_with("x", OnCancel::Ignore, None)
-                .shutdown(Shutdown::Infinity),
-        )
-        .child(
-            lab.worker_with("y", OnCancel::Ignore, None)
-                .shutdown(Shutdown::Infinity),
-        )
+        .child(lab.worker_with("x", OnCancel::Ignore, None).shutdown(Shutdown::Infinity))
+        .child(lab.worker_with("y", OnCancel::Ignore, None).shutdown(Shutdown::Infinity))
         .build()
         .unwrap();
-    let baseline = tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks();
+    let baseline = tokio::runtime::Handle::current().metrics().num_alive_tasks();
     let running = SupervisorSpec::builder("app")
         .child(ChildSpec::supervisor(inner).shutdown(Shutdown::Timeout(MS(400))))
         .build()
@@ -188,10 +144,7 @@ async fn a_nested_supervisors_deadline_aborts_its_whole_subtree_and_waits_for_it
     assert_eq!(log, ["400 dropped x#0", "400 dropped y#0"]);
     let inner = report.child("inner").unwrap();
     assert_eq!(inner.exit, Some(ExitReason::Aborted));
-    assert_eq!(
-        inner.subtree.as_ref().unwrap().child("y").unwrap().exit,
-        Some(ExitReason::Aborted)
-    );
+    assert_eq!(inner.subtree.as_ref().unwrap().child("y").unwrap().exit, Some(ExitReason::Aborted));
     assert!(alive_tasks_return_to(baseline).await);
 }
 
@@ -243,8 +196,5 @@ async fn a_child_that_returns_an_error_while_stopping_is_reported_as_failed() {
         .build()
         .unwrap();
     let report = spec.start().await.unwrap().shutdown().await.unwrap();
-    assert_eq!(
-        report.child("w").unwrap().exit,
-        Some(ExitReason::Failed("flush failed".into()))
-    );
+    assert_eq!(report.child("w").unwrap().exit, Some(ExitReason::Failed("flush failed".into())));
 }

@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use supervisor_core::{
-    Backoff, ChildSpec, Ctx, Intensity, Restart, Shutdown, SpecError, SupervisorSpec,
-};
+use supervisor_core::{Backoff, ChildSpec, Ctx, Intensity, Restart, Shutdown, SpecError, SupervisorSpec};
 
 fn idle(id: &'static str) -> ChildSpec {
     ChildSpec::worker(id, |ctx: Ctx| async move { ctx.cancelled().await })
@@ -17,53 +15,33 @@ fn every_invalid_spec_is_a_typed_error() {
     let cases: Vec<(&str, supervisor_core::SupervisorBuilder, SpecError)> = vec![
         (
             "duplicate ids",
-            SupervisorSpec::builder("app")
-                .child(idle("a"))
-                .child(idle("a")),
-            SpecError::DuplicateChild {
-                supervisor: "app".into(),
-                id: "a".into(),
-            },
+            SupervisorSpec::builder("app").child(idle("a")).child(idle("a")),
+            SpecError::DuplicateChild { supervisor: "app".into(), id: "a".into() },
         ),
         (
             "zero period",
             SupervisorSpec::builder("app").intensity(Intensity::new(1, Duration::ZERO)),
-            SpecError::ZeroPeriod {
-                supervisor: "app".into(),
-            },
+            SpecError::ZeroPeriod { supervisor: "app".into() },
         ),
         (
             "backoff min > max",
             SupervisorSpec::builder("app").child(idle("a").backoff(Backoff::new(MS(10), MS(5)))),
-            SpecError::InvalidBackoff {
-                child: "a".into(),
-                problem: "backoff min must not exceed max",
-            },
+            SpecError::InvalidBackoff { child: "a".into(), problem: "backoff min must not exceed max" },
         ),
         (
             "backoff min zero",
             SupervisorSpec::builder("app").child(idle("a").backoff(Backoff::new(MS(0), MS(5)))),
-            SpecError::InvalidBackoff {
-                child: "a".into(),
-                problem: "backoff min must be greater than zero",
-            },
+            SpecError::InvalidBackoff { child: "a".into(), problem: "backoff min must be greater than zero" },
         ),
         (
             "jitter out of range",
-            SupervisorSpec::builder("app")
-                .child(idle("a").backoff(Backoff::new(MS(1), MS(5)).jitter(2.0))),
-            SpecError::InvalidBackoff {
-                child: "a".into(),
-                problem: "backoff jitter must be between 0 and 1",
-            },
+            SupervisorSpec::builder("app").child(idle("a").backoff(Backoff::new(MS(1), MS(5)).jitter(2.0))),
+            SpecError::InvalidBackoff { child: "a".into(), problem: "backoff jitter must be between 0 and 1" },
         ),
         (
             "backoff on temporary",
-            SupervisorSpec::builder("app").child(
-                idle("a")
-                    .restart(Restart::Temporary)
-                    .backoff(Backoff::new(MS(1), MS(5))),
-            ),
+            SupervisorSpec::builder("app")
+                .child(idle("a").restart(Restart::Temporary).backoff(Backoff::new(MS(1), MS(5)))),
             SpecError::BackoffOnTemporary { child: "a".into() },
         ),
         (
@@ -73,8 +51,7 @@ fn every_invalid_spec_is_a_typed_error() {
         ),
         (
             "zero shutdown timeout",
-            SupervisorSpec::builder("app")
-                .child(idle("a").shutdown(Shutdown::Timeout(Duration::ZERO))),
+            SupervisorSpec::builder("app").child(idle("a").shutdown(Shutdown::Timeout(Duration::ZERO))),
             SpecError::ZeroShutdownTimeout { child: "a".into() },
         ),
         (
@@ -84,32 +61,20 @@ fn every_invalid_spec_is_a_typed_error() {
         ),
         (
             "shutdown order names an unknown child",
-            SupervisorSpec::builder("app")
-                .child(idle("a"))
-                .shutdown_order(["a", "b"]),
+            SupervisorSpec::builder("app").child(idle("a")).shutdown_order(["a", "b"]),
             SpecError::ShutdownOrderUnknown { id: "b".into() },
         ),
         (
             "shutdown order leaves a child out",
-            SupervisorSpec::builder("app")
-                .child(idle("a"))
-                .child(idle("b"))
-                .shutdown_order(["a"]),
+            SupervisorSpec::builder("app").child(idle("a")).child(idle("b")).shutdown_order(["a"]),
             SpecError::ShutdownOrderMissing { id: "b".into() },
         ),
         (
             "shutdown order repeats a child",
-            SupervisorSpec::builder("app")
-                .child(idle("a"))
-                .shutdown_stage(["a"])
-                .shutdown_stage(["a"]),
+            SupervisorSpec::builder("app").child(idle("a")).shutdown_stage(["a"]).shutdown_stage(["a"]),
             SpecError::ShutdownOrderRepeated { id: "a".into() },
         ),
-        (
-            "empty name",
-            SupervisorSpec::builder(""),
-            SpecError::InvalidId { id: "".into() },
-        ),
+        ("empty name", SupervisorSpec::builder(""), SpecError::InvalidId { id: "".into() }),
         (
             "slash in an id",
             SupervisorSpec::builder("app").child(idle("a/b")),
@@ -120,22 +85,14 @@ fn every_invalid_spec_is_a_typed_error() {
         let error = builder.build().expect_err(what);
         assert_eq!(error, expected, "{what}");
         let message = error.to_string();
-        assert!(
-            message.contains(':') || message.contains("use"),
-            "{what}: {message}"
-        );
+        assert!(message.contains(':') || message.contains("use"), "{what}: {message}");
     }
 }
 
 #[test]
 fn a_valid_spec_builds() {
     let spec = SupervisorSpec::builder("app")
-        .child(
-            idle("a")
-                .restart(Restart::Transient)
-                .significant(true)
-                .backoff(Backoff::new(MS(1), MS(1))),
-        )
+        .child(idle("a").restart(Restart::Transient).significant(true).backoff(Backoff::new(MS(1), MS(1))))
         .child(idle("b").shutdown(Shutdown::Brutal))
         .shutdown_stage(["b", "a"])
         .build()

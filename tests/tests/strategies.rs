@@ -22,10 +22,7 @@ async fn four_children(lab: &Lab, strategy: Strategy) -> supervisor_core::Runnin
 async fn children_start_in_declaration_order() {
     let lab = Lab::new();
     let running = four_children(&lab, Strategy::OneForOne).await;
-    assert_eq!(
-        lab.take(),
-        ["0 start a#0", "0 start b#0", "0 start c#0", "0 start d#0"]
-    );
+    assert_eq!(lab.take(), ["0 start a#0", "0 start b#0", "0 start c#0", "0 start d#0"]);
     running.shutdown().await.unwrap();
 }
 
@@ -70,17 +67,7 @@ async fn rest_for_one_stops_later_children_in_reverse_then_restarts_from_the_fai
     lab.take();
     lab.tell("b", Action::Fail("boom")).await;
     settle().await;
-    assert_eq!(
-        lab.take(),
-        [
-            "0 fail b#0",
-            "0 stop d#0",
-            "0 stop c#0",
-            "0 start b#1",
-            "0 start c#1",
-            "0 start d#1"
-        ]
-    );
+    assert_eq!(lab.take(), ["0 fail b#0", "0 stop d#0", "0 stop c#0", "0 start b#1", "0 start c#1", "0 start d#1"]);
     // The last child failing takes nobody down with it.
     lab.tell("d", Action::Fail("boom")).await;
     settle().await;
@@ -109,14 +96,7 @@ async fn a_group_restart_waits_for_each_stop_before_the_next() {
     // c takes 300 ms to stop, then a takes 300 ms; only then do all start.
     assert_eq!(
         lab.take(),
-        [
-            "0 fail b#0",
-            "300 stop c#0",
-            "600 stop a#0",
-            "600 start a#1",
-            "600 start b#1",
-            "600 start c#1"
-        ]
+        ["0 fail b#0", "300 stop c#0", "600 stop a#0", "600 start a#1", "600 start b#1", "600 start c#1"]
     );
     running.shutdown().await.unwrap();
 }

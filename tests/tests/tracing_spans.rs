@@ -43,10 +43,7 @@ fn lines_of(tree: &str) -> Vec<String> {
         captured
     });
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    text.lines()
-        .filter(|l| l.contains(tree))
-        .map(str::to_string)
-        .collect()
+    text.lines().filter(|l| l.contains(tree)).map(str::to_string).collect()
 }
 
 #[tokio::test(start_paused = true)]
@@ -60,41 +57,20 @@ async fn a_childs_own_log_line_carries_its_path_and_generation() {
         ctx.cancelled().await;
         Ok(())
     });
-    let workers = SupervisorSpec::builder("workers")
-        .child(child)
-        .build()
-        .unwrap();
-    let running = SupervisorSpec::builder("spans")
-        .child(ChildSpec::supervisor(workers))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let workers = SupervisorSpec::builder("workers").child(child).build().unwrap();
+    let running =
+        SupervisorSpec::builder("spans").child(ChildSpec::supervisor(workers)).build().unwrap().start().await.unwrap();
     common::settle().await;
     running.shutdown().await.unwrap();
 
     let lines = lines_of("spans/workers/ingest");
-    let own: Vec<_> = lines
-        .iter()
-        .filter(|l| l.contains("pulled a batch"))
-        .collect();
+    let own: Vec<_> = lines.iter().filter(|l| l.contains("pulled a batch")).collect();
     assert_eq!(own.len(), 2, "{lines:#?}");
-    assert!(
-        own[0].contains("child{path=spans/workers/ingest generation=0}: pulled a batch batch=7"),
-        "{}",
-        own[0]
-    );
-    assert!(
-        own[1].contains("child{path=spans/workers/ingest generation=1}: pulled a batch batch=7"),
-        "{}",
-        own[1]
-    );
+    assert!(own[0].contains("child{path=spans/workers/ingest generation=0}: pulled a batch batch=7"), "{}", own[0]);
+    assert!(own[1].contains("child{path=spans/workers/ingest generation=1}: pulled a batch batch=7"), "{}", own[1]);
     assert!(
         lines.iter().any(|l| l.starts_with(" WARN")
-            && l.contains(
-                "child exited path=spans/workers/ingest generation=0 reason=failed: first run fails"
-            )),
+            && l.contains("child exited path=spans/workers/ingest generation=0 reason=failed: first run fails")),
         "{lines:#?}"
     );
     assert!(
@@ -120,10 +96,7 @@ async fn intensity_exceeded_is_an_error_level_event() {
     lab.tell("w", Action::Fail("boom")).await;
     assert!(running.wait().await.is_err());
     assert!(matches!(events.recv().await, Ok(Event::ChildExited { .. })));
-    assert!(matches!(
-        events.recv().await,
-        Ok(Event::IntensityExceeded { max: 0, .. })
-    ));
+    assert!(matches!(events.recv().await, Ok(Event::IntensityExceeded { max: 0, .. })));
     let lines = lines_of("gives_up");
     assert!(
         lines.iter().any(|l| l.starts_with("ERROR")

@@ -52,10 +52,7 @@ mod tests {
         for significant in [false, true] {
             for others_active in [false, true] {
                 assert!(!AutoShutdown::Never.triggers(significant, others_active));
-                assert_eq!(
-                    AutoShutdown::AnySignificant.triggers(significant, others_active),
-                    significant
-                );
+                assert_eq!(AutoShutdown::AnySignificant.triggers(significant, others_active), significant);
                 assert_eq!(
                     AutoShutdown::AllSignificant.triggers(significant, others_active),
                     significant && !others_active

@@ -41,12 +41,7 @@ impl Backoff {
     /// `max`. `min > max`, a zero `min` and jitter outside `[0, 1]` are
     /// rejected when the supervisor spec is built.
     pub const fn new(min: Duration, max: Duration) -> Self {
-        Backoff {
-            min,
-            max,
-            jitter: 0.0,
-            reset_after: None,
-        }
+        Backoff { min, max, jitter: 0.0, reset_after: None }
     }
 
     /// Stretch every delay by a random fraction of up to `jitter` (0 to 1),
@@ -91,10 +86,7 @@ impl Backoff {
     /// draw `unit` in `[0, 1)`.
     #[must_use]
     pub fn delay(&self, attempt: u32, unit: f64) -> Duration {
-        let doubled = 2u32
-            .checked_pow(attempt)
-            .and_then(|factor| self.min.checked_mul(factor))
-            .unwrap_or(self.max);
+        let doubled = 2u32.checked_pow(attempt).and_then(|factor| self.min.checked_mul(factor)).unwrap_or(self.max);
         doubled.min(self.max).mul_f64(1.0 + unit * self.jitter)
     }
 
@@ -121,12 +113,7 @@ pub struct BackoffState {
 impl BackoffState {
     /// The delay before the next restart of a child that ran for `ran`, and
     /// the state moved on by one restart.
-    pub fn next_delay(
-        &mut self,
-        backoff: &Backoff,
-        ran: Duration,
-        rng: &mut JitterRng,
-    ) -> Duration {
+    pub fn next_delay(&mut self, backoff: &Backoff, ran: Duration, rng: &mut JitterRng) -> Duration {
         if ran >= backoff.stable_after() {
             self.attempt = 0;
         }
@@ -180,12 +167,7 @@ mod tests {
         assert!(Backoff::new(MS(10), MS(5)).problem().is_some());
         assert!(Backoff::new(MS(0), MS(5)).problem().is_some());
         assert!(Backoff::new(MS(1), MS(5)).jitter(1.5).problem().is_some());
-        assert!(
-            Backoff::new(MS(1), MS(5))
-                .jitter(f64::NAN)
-                .problem()
-                .is_some()
-        );
+        assert!(Backoff::new(MS(1), MS(5)).jitter(f64::NAN).problem().is_some());
         assert!(Backoff::new(MS(5), MS(5)).jitter(1.0).problem().is_none());
     }
 }

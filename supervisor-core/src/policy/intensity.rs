@@ -42,10 +42,7 @@ impl Intensity {
     /// for benchmarks; a crash loop without either burns a core.
     #[must_use]
     pub const fn unlimited() -> Self {
-        Intensity {
-            max: u32::MAX,
-            period: Duration::from_secs(1),
-        }
+        Intensity { max: u32::MAX, period: Duration::from_secs(1) }
     }
 
     /// The most restarts allowed within one period.
@@ -87,10 +84,7 @@ impl IntensityWindow {
     /// An empty window for `limit`.
     #[must_use]
     pub fn new(limit: Intensity) -> Self {
-        IntensityWindow {
-            limit,
-            restarts: VecDeque::new(),
-        }
+        IntensityWindow { limit, restarts: VecDeque::new() }
     }
 
     /// Records one restart decision at `now` (a group restart is one
@@ -105,11 +99,7 @@ impl IntensityWindow {
             }
         }
         self.restarts.push_back(now);
-        if self.restarts.len() > self.limit.max as usize {
-            Verdict::GiveUp
-        } else {
-            Verdict::Restart
-        }
+        if self.restarts.len() > self.limit.max as usize { Verdict::GiveUp } else { Verdict::Restart }
     }
 
     /// How many restarts are inside the window as of the last decision.
@@ -124,10 +114,7 @@ mod tests {
     use super::*;
 
     fn window(max: u32, secs: u64) -> (IntensityWindow, Instant) {
-        (
-            IntensityWindow::new(Intensity::new(max, Duration::from_secs(secs))),
-            Instant::now(),
-        )
+        (IntensityWindow::new(Intensity::new(max, Duration::from_secs(secs))), Instant::now())
     }
 
     #[test]
@@ -164,10 +151,7 @@ mod tests {
         let (mut w, t0) = window(4, 1);
         for i in 0..10_000u64 {
             // One restart every 300 ms: at most 4 within any second.
-            assert_eq!(
-                w.record(t0 + Duration::from_millis(300 * i)),
-                Verdict::Restart
-            );
+            assert_eq!(w.record(t0 + Duration::from_millis(300 * i)), Verdict::Restart);
             assert!(w.recent() <= 5);
         }
     }

@@ -54,15 +54,8 @@ mod tests {
         for reason in all_reasons() {
             assert!(Restart::Permanent.restarts_after(&reason), "{reason:?}");
             assert!(!Restart::Temporary.restarts_after(&reason), "{reason:?}");
-            let abnormal = matches!(
-                reason,
-                ExitReason::Failed(_) | ExitReason::Panicked(_) | ExitReason::Aborted
-            );
-            assert_eq!(
-                Restart::Transient.restarts_after(&reason),
-                abnormal,
-                "{reason:?}"
-            );
+            let abnormal = matches!(reason, ExitReason::Failed(_) | ExitReason::Panicked(_) | ExitReason::Aborted);
+            assert_eq!(Restart::Transient.restarts_after(&reason), abnormal, "{reason:?}");
         }
     }
 }

@@ -49,11 +49,7 @@ mod tests {
     fn every_position_of_every_size() {
         for len in 1..8 {
             for failed in 0..len {
-                for strategy in [
-                    Strategy::OneForOne,
-                    Strategy::OneForAll,
-                    Strategy::RestForOne,
-                ] {
+                for strategy in [Strategy::OneForOne, Strategy::OneForAll, Strategy::RestForOne] {
                     let range = strategy.affected(failed, len);
                     assert!(range.contains(&failed));
                     assert!(range.end <= len);

@@ -35,10 +35,7 @@ pub(crate) enum Op {
     Terminate(Arc<str>),
     Delete(Arc<str>),
     Start(ChildSpec),
-    StartDynamic {
-        args: Box<dyn Any + Send>,
-        given: &'static str,
-    },
+    StartDynamic { args: Box<dyn Any + Send>, given: &'static str },
 }
 
 impl std::fmt::Debug for Op {
@@ -86,27 +83,18 @@ impl SupervisorLoop {
     /// Passes a command down to the nested supervisor it names.
     fn forward(&mut self, mut command: Command) {
         let id = &command.scope[command.depth];
-        let mailbox = self
-            .slots
-            .find(id)
-            .and_then(|i| self.slots.get(i))
-            .and_then(|slot| {
-                let nested = slot.live.as_ref()?.nested.as_ref()?;
-                Some(nested.mailbox.clone())
-            });
+        let mailbox = self.slots.find(id).and_then(|i| self.slots.get(i)).and_then(|slot| {
+            let nested = slot.live.as_ref()?.nested.as_ref()?;
+            Some(nested.mailbox.clone())
+        });
         let path: Arc<str> = Arc::from(format!("{}/{id}", self.path));
         command.depth += 1;
         if let Some(mailbox) = mailbox {
             if let Err(failed) = mailbox.send(command) {
-                let _ = failed
-                    .0
-                    .reply
-                    .send(Err(ControlError::NotASupervisor { path }));
+                let _ = failed.0.reply.send(Err(ControlError::NotASupervisor { path }));
             }
         } else {
-            let _ = command
-                .reply
-                .send(Err(ControlError::NotASupervisor { path }));
+            let _ = command.reply.send(Err(ControlError::NotASupervisor { path }));
         }
     }
 
@@ -146,16 +134,10 @@ impl SupervisorLoop {
         match self.slots.get(index).map(|s| s.state) {
             Some(State::Stopped) => {
                 self.plan.steps.push_back(Step::Start(index));
-                self.plan.steps.push_back(Step::Reply {
-                    tx: reply,
-                    reply: Reply::Done,
-                    discard: None,
-                });
+                self.plan.steps.push_back(Step::Reply { tx: reply, reply: Reply::Done, discard: None });
                 Handled::Later
             }
-            Some(State::Restarting { .. }) => {
-                Handled::Now(reply, Err(ControlError::Restarting { id }))
-            }
+            Some(State::Restarting { .. }) => Handled::Now(reply, Err(ControlError::Restarting { id })),
             _ => Handled::Now(reply, Err(ControlError::Running { id })),
         }
     }
@@ -175,11 +157,7 @@ impl SupervisorLoop {
             if forget {
                 self.plan.steps.push_back(Step::Forget(index));
             }
-            self.plan.steps.push_back(Step::Reply {
-                tx: reply,
-                reply: Reply::Done,
-                discard: None,
-            });
+            self.plan.steps.push_back(Step::Reply { tx: reply, reply: Reply::Done, discard: None });
             return Handled::Later;
         }
         slot.state = State::Stopped;
@@ -193,10 +171,7 @@ impl SupervisorLoop {
         if self.template.is_some() {
             return Err(self.unsupported("dynamic children are deleted by terminate_child"));
         }
-        let index = self
-            .slots
-            .find(&id)
-            .ok_or_else(|| ControlError::NotFound { id: id.clone() })?;
+        let index = self.slots.find(&id).ok_or_else(|| ControlError::NotFound { id: id.clone() })?;
         match self.slots.get(index).map(|s| s.state) {
             Some(State::Stopped) => {
                 self.slots.remove(index);
@@ -229,36 +204,19 @@ impl SupervisorLoop {
         self.insert_and_start(spec, reply)
     }
 
-    fn start_dynamic(
-        &mut self,
-        args: Box<dyn Any + Send>,
-        given: &'static str,
-        reply: ReplyTx,
-    ) -> Handled {
+    fn start_dynamic(&mut self, args: Box<dyn Any + Send>, given: &'static str, reply: ReplyTx) -> Handled {
         let Some(template) = self.template.clone() else {
-            return Handled::Now(
-                reply,
-                Err(self.unsupported("it is not dynamic: start children with a ChildSpec")),
-            );
+            return Handled::Now(reply, Err(self.unsupported("it is not dynamic: start children with a ChildSpec")));
         };
         if self.slots.count() >= template.max_children {
-            let error = ControlError::Full {
-                supervisor: self.path.clone(),
-                max: template.max_children,
-            };
+            let error = ControlError::Full { supervisor: self.path.clone(), max: template.max_children };
             return Handled::Now(reply, Err(error));
         }
         self.next_dynamic_id += 1;
         let id: Arc<str> = Arc::from(self.next_dynamic_id.to_string());
         match template.instantiate(id, args) {
             Some(spec) => self.insert_and_start(spec, reply),
-            None => Handled::Now(
-                reply,
-                Err(ControlError::WrongArguments {
-                    supervisor: self.path.clone(),
-                    given,
-                }),
-            ),
+            None => Handled::Now(reply, Err(ControlError::WrongArguments { supervisor: self.path.clone(), given })),
         }
     }
 
@@ -267,11 +225,7 @@ impl SupervisorLoop {
         let path: Arc<str> = Arc::from(format!("{}/{id}", self.path));
         let index = self.slots.insert(Slot::new(spec, path, Instant::now()));
         self.plan.steps.push_back(Step::Start(index));
-        self.plan.steps.push_back(Step::Reply {
-            tx: reply,
-            reply: Reply::Started(id),
-            discard: Some(index),
-        });
+        self.plan.steps.push_back(Step::Reply { tx: reply, reply: Reply::Started(id), discard: Some(index) });
         Handled::Later
     }
 
@@ -289,16 +243,11 @@ impl SupervisorLoop {
     }
 
     pub(crate) fn shutting_down(&self) -> ControlError {
-        ControlError::ShuttingDown {
-            supervisor: self.path.clone(),
-        }
+        ControlError::ShuttingDown { supervisor: self.path.clone() }
     }
 
     fn unsupported(&self, why: &'static str) -> ControlError {
-        ControlError::Unsupported {
-            supervisor: self.path.clone(),
-            why,
-        }
+        ControlError::Unsupported { supervisor: self.path.clone(), why }
     }
 }
 

@@ -20,9 +20,10 @@ impl SupervisorLoop {
             Work::Exit { slot, epoch } => self.decide_exit(slot, epoch),
             Work::Command(command) => self.run_command(command),
             Work::Start { slot, epoch } => {
-                let due = self.slots.get(slot).is_some_and(|s| {
-                    s.epoch == epoch && matches!(s.state, State::Restarting { .. })
-                });
+                let due = self
+                    .slots
+                    .get(slot)
+                    .is_some_and(|s| s.epoch == epoch && matches!(s.state, State::Restarting { .. }));
                 if due {
                     self.plan.steps.push_back(Step::Start(slot));
                 }
@@ -50,11 +51,7 @@ impl SupervisorLoop {
             }
             // Only a significant child's exit can trigger it: skip the scan
             // for every other exit.
-            let others_active = || {
-                self.slots
-                    .iter()
-                    .any(|s| s.spec.significant && s.state != State::Stopped)
-            };
+            let others_active = || self.slots.iter().any(|s| s.spec.significant && s.state != State::Stopped);
             if significant && self.auto_shutdown.triggers(significant, others_active()) {
                 self.begin_shutdown(Ending::Requested);
             }
@@ -84,29 +81,18 @@ impl SupervisorLoop {
         }
         let starts: Vec<usize> = members
             .into_iter()
-            .filter(|&m| {
-                self.slots
-                    .get(m)
-                    .is_some_and(|s| s.spec.restart != Restart::Temporary)
-            })
+            .filter(|&m| self.slots.get(m).is_some_and(|s| s.spec.restart != Restart::Temporary))
             .collect();
         for &member in &starts {
             if let Some(s) = self.slots.get(member) {
                 let generation = if s.ever_started { s.generation + 1 } else { 0 };
-                self.emit(Event::RestartScheduled {
-                    path: s.path.clone(),
-                    generation,
-                    delay,
-                });
+                self.emit(Event::RestartScheduled { path: s.path.clone(), generation, delay });
             }
         }
         if delay.is_zero() {
             self.plan.steps.extend(starts.into_iter().map(Step::Start));
         } else {
-            self.plan.steps.push_back(Step::Delay {
-                at: now + delay,
-                slots: starts,
-            });
+            self.plan.steps.push_back(Step::Delay { at: now + delay, slots: starts });
         }
     }
 

@@ -49,29 +49,17 @@ impl SupervisorLoop {
 
         let token = CancellationToken::new();
         let waits = slot.spec.wait_ready;
-        let ready = waits.map(|_| ReadySignal {
-            tx: ready_tx,
-            ready: Ready { slot: index, epoch },
-        });
+        let ready = waits.map(|_| ReadySignal { tx: ready_tx, ready: Ready { slot: index, epoch } });
         let span = tracing::info_span!("child", path = %slot.path, generation = slot.generation);
         let (abort, nested) = match &slot.spec.body {
             Body::Worker(factory) => {
-                let future = factory(Ctx::new(
-                    token.clone(),
-                    slot.path.clone(),
-                    slot.generation,
-                    ready,
-                ));
+                let future = factory(Ctx::new(token.clone(), slot.path.clone(), slot.generation, ready));
                 let task = async move {
                     let result = match CatchUnwind(future).await {
                         Ok(result) => TaskResult::Worker(result),
                         Err(message) => TaskResult::Panicked(message),
                     };
-                    TaskExit {
-                        slot: index,
-                        epoch,
-                        result,
-                    }
+                    TaskExit { slot: index, epoch, result }
                 };
                 (self.tasks.spawn(task.instrument(span)), None)
             }
@@ -91,35 +79,21 @@ impl SupervisorLoop {
                     let result = match CatchUnwind(Box::pin(nested.run())).await {
                         Ok(LoopEnd::Stopped(report)) => TaskResult::Supervisor(Ok(report)),
                         Ok(LoopEnd::GaveUp(error)) => TaskResult::Supervisor(Err(error)),
-                        Ok(LoopEnd::StartFailed(error)) => {
-                            TaskResult::Worker(Err(Arc::from(error.to_string())))
-                        }
+                        Ok(LoopEnd::StartFailed(error)) => TaskResult::Worker(Err(Arc::from(error.to_string()))),
                         Err(message) => TaskResult::Panicked(message),
                     };
-                    TaskExit {
-                        slot: index,
-                        epoch,
-                        result,
-                    }
+                    TaskExit { slot: index, epoch, result }
                 };
-                (
-                    self.tasks.spawn(task.instrument(span)),
-                    Some(Nested { kill, mailbox }),
-                )
+                (self.tasks.spawn(task.instrument(span)), Some(Nested { kill, mailbox }))
             }
         };
-        slot.live = Some(Live {
-            token,
-            abort,
-            nested,
-        });
+        slot.live = Some(Live { token, abort, nested });
         match waits {
             Some(timeout) => {
                 slot.state = State::Starting;
                 self.plan.waiting = Waiting::Ready { slot: index, epoch };
                 if let Some(timeout) = timeout {
-                    self.timers
-                        .set(now + timeout, index, epoch, TimerKind::ReadyDeadline);
+                    self.timers.set(now + timeout, index, epoch, TimerKind::ReadyDeadline);
                 }
             }
             None => self.mark_running(index),
@@ -133,10 +107,7 @@ impl SupervisorLoop {
         };
         slot.state = State::Running;
         slot.announced = true;
-        let event = Event::ChildStarted {
-            path: slot.path.clone(),
-            generation: slot.generation,
-        };
+        let event = Event::ChildStarted { path: slot.path.clone(), generation: slot.generation };
         self.emit(event);
     }
 
@@ -170,10 +141,7 @@ impl SupervisorLoop {
         slot.state = State::Stopping { aborted: false };
         match shutdown {
             Shutdown::Brutal => self.abort(index),
-            Shutdown::Timeout(timeout) => {
-                self.timers
-                    .set(now + timeout, index, epoch, TimerKind::StopDeadline)
-            }
+            Shutdown::Timeout(timeout) => self.timers.set(now + timeout, index, epoch, TimerKind::StopDeadline),
             Shutdown::Infinity => {}
         }
         true
@@ -225,10 +193,7 @@ impl SupervisorLoop {
                 self.abort(timer.slot);
             }
             (TimerKind::RestartDue, State::Restarting { .. }) => {
-                self.work.push_back(Work::Start {
-                    slot: timer.slot,
-                    epoch: timer.epoch,
-                });
+                self.work.push_back(Work::Start { slot: timer.slot, epoch: timer.epoch });
             }
             _ => {}
         }
@@ -265,12 +230,7 @@ impl SupervisorLoop {
                     *left -= 1;
                 }
             }
-            self.emit(Event::ChildStopped {
-                path,
-                generation,
-                reason: reason.clone(),
-                took,
-            });
+            self.emit(Event::ChildStopped { path, generation, reason: reason.clone(), took });
             if was_starting {
                 self.start_failed(index, epoch, reason);
             } else if temporary && !stopping {
@@ -279,11 +239,7 @@ impl SupervisorLoop {
             return;
         }
 
-        self.emit(Event::ChildExited {
-            path,
-            generation,
-            reason: reason.clone(),
-        });
+        self.emit(Event::ChildExited { path, generation, reason: reason.clone() });
         if was_starting {
             self.start_failed(index, epoch, reason);
         } else if stopping {
@@ -305,14 +261,10 @@ impl SupervisorLoop {
             return;
         };
         let error = match slot.spec.wait_ready {
-            Some(Some(timeout)) if slot.ready_timed_out => StartError::ReadyTimeout {
-                child: slot.path.clone(),
-                timeout,
-            },
-            _ => StartError::ChildFailed {
-                child: slot.path.clone(),
-                reason,
-            },
+            Some(Some(timeout)) if slot.ready_timed_out => {
+                StartError::ReadyTimeout { child: slot.path.clone(), timeout }
+            }
+            _ => StartError::ChildFailed { child: slot.path.clone(), reason },
         };
         match self.phase {
             Phase::Starting => {
@@ -324,10 +276,7 @@ impl SupervisorLoop {
                 // error; the child stays stopped, or is forgotten if the
                 // call had added it (as OTP discards a spec that fails).
                 if let Some(Step::Reply { tx, discard, .. }) = self.plan.steps.pop_front() {
-                    let failed = ControlError::StartFailed {
-                        id: self.child_id(index),
-                        reason: error_reason(&error),
-                    };
+                    let failed = ControlError::StartFailed { id: self.child_id(index), reason: error_reason(&error) };
                     let _ = tx.send(Err(failed));
                     if let Some(discard) = discard {
                         self.slots.remove(discard);
@@ -345,9 +294,7 @@ impl SupervisorLoop {
     }
 
     fn child_id(&self, index: usize) -> Arc<str> {
-        self.slots
-            .get(index)
-            .map_or_else(|| Arc::from("?"), |s| s.spec.id.clone())
+        self.slots.get(index).map_or_else(|| Arc::from("?"), |s| s.spec.id.clone())
     }
 
     /// The parent's deadline passed: abort every child and wait for all.
@@ -358,17 +305,10 @@ impl SupervisorLoop {
         }
         self.drop_pending();
         self.plan.waiting = Waiting::Nothing;
-        let alive: Vec<usize> = self
-            .slots
-            .in_order()
-            .filter(|&i| self.slots.get(i).is_some_and(|s| s.state.is_alive()))
-            .collect();
+        let alive: Vec<usize> =
+            self.slots.in_order().filter(|&i| self.slots.get(i).is_some_and(|s| s.state.is_alive())).collect();
         for index in alive {
-            if self
-                .slots
-                .get(index)
-                .is_some_and(|s| s.state != State::Stopping { aborted: true })
-            {
+            if self.slots.get(index).is_some_and(|s| s.state != State::Stopping { aborted: true }) {
                 self.abort(index);
             }
         }
@@ -385,11 +325,7 @@ fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitRe
         };
         return (ExitReason::Aborted, subtree);
     }
-    let returned = if asked_to_stop {
-        ExitReason::Stopped
-    } else {
-        ExitReason::Returned
-    };
+    let returned = if asked_to_stop { ExitReason::Stopped } else { ExitReason::Returned };
     match result {
         TaskResult::Worker(Ok(())) => (returned, None),
         TaskResult::Worker(Err(error)) => (ExitReason::Failed(error), None),

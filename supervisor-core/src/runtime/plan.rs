@@ -29,11 +29,7 @@ pub(crate) enum Step {
     /// Answer a control call: the steps before it are done. If the start
     /// just before it fails, the call gets the error instead and the child
     /// `discard` (added by that call) is forgotten.
-    Reply {
-        tx: ReplyTx,
-        reply: Reply,
-        discard: Option<usize>,
-    },
+    Reply { tx: ReplyTx, reply: Reply, discard: Option<usize> },
 }
 
 /// What the current step is waiting for.
@@ -56,10 +52,7 @@ pub(crate) struct Plan {
 impl Plan {
     /// Whether the current step is over (or there is none).
     pub(crate) fn step_done(&self) -> bool {
-        matches!(
-            self.waiting,
-            Waiting::Nothing | Waiting::Stops { left: 0, .. }
-        )
+        matches!(self.waiting, Waiting::Nothing | Waiting::Stops { left: 0, .. })
     }
 
     /// Whether there is nothing left to do.

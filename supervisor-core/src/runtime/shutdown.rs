@@ -37,10 +37,8 @@ impl SupervisorLoop {
             None if self.template.is_some() => vec![order.clone()],
             None => order.iter().rev().map(|&i| vec![i]).collect(),
             Some(stages) => {
-                let staged: Vec<Vec<usize>> = stages
-                    .iter()
-                    .map(|stage| stage.iter().filter_map(|id| self.slots.find(id)).collect())
-                    .collect();
+                let staged: Vec<Vec<usize>> =
+                    stages.iter().map(|stage| stage.iter().filter_map(|id| self.slots.find(id)).collect()).collect();
                 let mut steps: Vec<Vec<usize>> = order
                     .iter()
                     .rev()
@@ -72,26 +70,21 @@ impl SupervisorLoop {
         let end = match ending {
             Ending::Requested => LoopEnd::Stopped(report),
             Ending::StartFailed(error) => LoopEnd::StartFailed(error),
-            Ending::GaveUp { child, reason } => {
-                LoopEnd::GaveUp(SupervisorError::IntensityExceeded {
-                    supervisor: self.path.clone(),
-                    max: self.limit.max(),
-                    period: self.limit.period(),
-                    child,
-                    reason,
-                    report: Box::new(report),
-                })
-            }
+            Ending::GaveUp { child, reason } => LoopEnd::GaveUp(SupervisorError::IntensityExceeded {
+                supervisor: self.path.clone(),
+                max: self.limit.max(),
+                period: self.limit.period(),
+                child,
+                reason,
+                report: Box::new(report),
+            }),
         };
         let error: Option<Arc<str>> = match &end {
             LoopEnd::Stopped(_) => None,
             LoopEnd::StartFailed(error) => Some(Arc::from(error.to_string())),
             LoopEnd::GaveUp(error) => Some(Arc::from(error.to_string())),
         };
-        self.emit(Event::SupervisorStopped {
-            supervisor: self.path.clone(),
-            error,
-        });
+        self.emit(Event::SupervisorStopped { supervisor: self.path.clone(), error });
         end
     }
 
@@ -106,9 +99,6 @@ impl SupervisorLoop {
                 subtree: slot.subtree.clone(),
             })
             .collect();
-        ExitReport {
-            path: self.path.clone(),
-            children,
-        }
+        ExitReport { path: self.path.clone(), children }
     }
 }

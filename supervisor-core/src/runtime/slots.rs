@@ -39,10 +39,7 @@ pub(crate) enum State {
 
 impl State {
     pub(crate) fn is_alive(self) -> bool {
-        matches!(
-            self,
-            State::Starting | State::Running | State::Stopping { .. }
-        )
+        matches!(self, State::Starting | State::Running | State::Stopping { .. })
     }
 }
 
@@ -159,8 +156,7 @@ impl Slots {
         self.stale_in_order += 1;
         if self.stale_in_order * 2 > self.order.len() {
             let entries = &self.entries;
-            self.order
-                .retain(|&(i, stamp)| entries[i].as_ref().is_some_and(|s| s.stamp == stamp));
+            self.order.retain(|&(i, stamp)| entries[i].as_ref().is_some_and(|s| s.stamp == stamp));
             self.stale_in_order = 0;
         }
         Some(slot)

@@ -113,10 +113,7 @@ impl SupervisorLoop {
             slots.insert(Slot::new(child.clone(), path, now));
         }
         let stages = spec.shutdown_stages.as_ref().map(|stages| {
-            stages
-                .iter()
-                .map(|stage| stage.iter().map(|&i| spec.children[i].id.clone()).collect())
-                .collect()
+            stages.iter().map(|stage| stage.iter().map(|&i| spec.children[i].id.clone()).collect()).collect()
         });
         SupervisorLoop {
             path: link.path,
@@ -140,9 +137,7 @@ impl SupervisorLoop {
             kill: link.kill,
             killed: false,
             phase: Phase::Starting,
-            rng: spec
-                .jitter_seed
-                .map_or_else(JitterRng::from_entropy, JitterRng::seeded),
+            rng: spec.jitter_seed.map_or_else(JitterRng::from_entropy, JitterRng::seeded),
             events: link.events,
             started: link.started,
             template: spec.dynamic.clone(),
@@ -154,9 +149,7 @@ impl SupervisorLoop {
 
     /// Runs the supervisor until it has stopped and every child has ended.
     pub(crate) async fn run(mut self) -> LoopEnd {
-        self.plan
-            .steps
-            .extend(self.slots.in_order().map(Step::Start));
+        self.plan.steps.extend(self.slots.in_order().map(Step::Start));
         loop {
             self.drive();
             if let Some(end) = self.try_finish() {
@@ -206,14 +199,8 @@ impl SupervisorLoop {
             Step::Stop(slots) => {
                 self.next_step += 1;
                 let step = self.next_step;
-                let awaited = slots
-                    .into_iter()
-                    .filter(|&slot| self.begin_stop(slot, step))
-                    .count();
-                self.plan.waiting = Waiting::Stops {
-                    step,
-                    left: awaited,
-                };
+                let awaited = slots.into_iter().filter(|&slot| self.begin_stop(slot, step)).count();
+                self.plan.waiting = Waiting::Stops { step, left: awaited };
             }
             Step::Start(slot) => self.begin_start(slot),
             Step::Delay { at, slots } => {
@@ -222,11 +209,7 @@ impl SupervisorLoop {
                 }
             }
             Step::Forget(slot) => {
-                if self
-                    .slots
-                    .get(slot)
-                    .is_some_and(|s| s.state == State::Stopped)
-                {
+                if self.slots.get(slot).is_some_and(|s| s.state == State::Stopped) {
                     self.slots.remove(slot);
                 }
             }
@@ -273,9 +256,7 @@ impl SupervisorLoop {
 
     fn on_stop_requested(&mut self) {
         let ending = match self.phase {
-            Phase::Starting => Ending::StartFailed(StartError::ShutDown {
-                supervisor: self.path.clone(),
-            }),
+            Phase::Starting => Ending::StartFailed(StartError::ShutDown { supervisor: self.path.clone() }),
             _ => Ending::Requested,
         };
         self.begin_shutdown(ending);
@@ -308,12 +289,7 @@ impl SupervisorLoop {
         if slot.epoch != ready.epoch || slot.state != State::Starting {
             return;
         }
-        if self.plan.waiting
-            == (Waiting::Ready {
-                slot: ready.slot,
-                epoch: ready.epoch,
-            })
-        {
+        if self.plan.waiting == (Waiting::Ready { slot: ready.slot, epoch: ready.epoch }) {
             self.plan.waiting = Waiting::Nothing;
         }
         self.mark_running(ready.slot);

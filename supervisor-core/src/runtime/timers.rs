@@ -38,13 +38,7 @@ pub(crate) struct Timers {
 impl Timers {
     pub(crate) fn set(&mut self, at: Instant, slot: usize, epoch: u64, kind: TimerKind) {
         self.seq += 1;
-        self.heap.push(Reverse(Timer {
-            at,
-            seq: self.seq,
-            slot,
-            epoch,
-            kind,
-        }));
+        self.heap.push(Reverse(Timer { at, seq: self.seq, slot, epoch, kind }));
     }
 
     /// The earliest deadline, if any.
@@ -54,11 +48,7 @@ impl Timers {
 
     /// Removes and returns the earliest timer due at `now`.
     pub(crate) fn pop_due(&mut self, now: Instant) -> Option<Timer> {
-        if self.next()? <= now {
-            self.heap.pop().map(|Reverse(timer)| timer)
-        } else {
-            None
-        }
+        if self.next()? <= now { self.heap.pop().map(|Reverse(timer)| timer) } else { None }
     }
 }
 
@@ -80,9 +70,6 @@ mod tests {
         assert_eq!(timers.pop_due(now).map(|t| t.slot), Some(2));
         assert_eq!(timers.pop_due(now).map(|t| t.slot), Some(3));
         assert!(timers.pop_due(now).is_none());
-        assert_eq!(
-            timers.pop_due(t0 + Duration::from_secs(5)).map(|t| t.slot),
-            Some(1)
-        );
+        assert_eq!(timers.pop_due(t0 + Duration::from_secs(5)).map(|t| t.slot), Some(1));
     }
 }

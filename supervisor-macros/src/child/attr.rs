@@ -24,23 +24,16 @@ impl ChildAttr {
             }
             if field.name() == "crate" {
                 if crate::fields::first(&krate, &field.key, errors) {
-                    let path = field
-                        .tokens(Sep::Eq, "::supervisor_core")
-                        .and_then(|t| syn::parse2::<syn::Path>(t.clone()));
+                    let path =
+                        field.tokens(Sep::Eq, "::supervisor_core").and_then(|t| syn::parse2::<syn::Path>(t.clone()));
                     krate = errors.ok(path.map(|p| quote!(#p)));
                 }
                 continue;
             }
             let keys: Vec<&str> = CHILD_KEYS.iter().copied().chain(["crate"]).collect();
-            errors.at(
-                field.key.span(),
-                suggest::unknown("option", &field.name(), &keys),
-            );
+            errors.at(field.key.span(), suggest::unknown("option", &field.name(), &keys));
         }
         options.check(true, Sep::Eq, errors);
-        ChildAttr {
-            options,
-            krate: krate.unwrap_or_else(|| quote!(::supervisor_core)),
-        }
+        ChildAttr { options, krate: krate.unwrap_or_else(|| quote!(::supervisor_core)) }
     }
 }

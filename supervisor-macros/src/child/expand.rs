@@ -6,16 +6,12 @@ use quote::{format_ident, quote, quote_spanned};
 
 use super::attr::ChildAttr;
 use super::func::ChildFn;
+use crate::fields::respan;
 
 pub(super) fn expand(attr: &ChildAttr, child: &ChildFn<'_>) -> TokenStream {
     let ChildAttr { options, krate } = attr;
     let function = child.function;
-    let (attrs, vis, sig, block) = (
-        &function.attrs,
-        &function.vis,
-        &function.sig,
-        &function.block,
-    );
+    let (attrs, vis, sig, block) = (&function.attrs, &function.vis, &function.sig, &function.block);
     let name = &sig.ident;
     let inputs = &sig.inputs;
     let output = &child.output;
@@ -24,17 +20,27 @@ pub(super) fn expand(attr: &ChildAttr, child: &ChildFn<'_>) -> TokenStream {
     let output_check = quote_spanned!(child.output_span()=>
         #krate::__private::assert_child_return::<#output>
     );
+    // Spanned on the name, so a child whose future is not `Send` is named.
+    let returned = respan(
+        quote! {
+            #krate::__private::Child<
+                impl ::core::future::Future<Output = #output> + ::core::marker::Send + 'static,
+                #options_type,
+            >
+        },
+        name.span(),
+    );
+    let body = quote_spanned! {name.span()=>
+        #krate::__private::Child::new(async move {
+            let __child_return: #output = #block;
+            #[allow(unreachable_code)]
+            __child_return
+        })
+    };
     quote! {
         #(#attrs)*
-        #vis fn #name(#inputs) -> #krate::__private::Child<
-            impl ::core::future::Future<Output = #output> + ::core::marker::Send + 'static,
-            #options_type,
-        > {
-            #krate::__private::Child::new(async move {
-                let __child_return: #output = #block;
-                #[allow(unreachable_code)]
-                __child_return
-            })
+        #vis fn #name(#inputs) -> #returned {
+            #body
         }
 
         #[doc(hidden)]

@@ -16,16 +16,10 @@ impl<'a> ChildFn<'a> {
     pub(super) fn check(function: &'a ItemFn, errors: &mut Errors) -> Option<ChildFn<'a>> {
         let sig = &function.sig;
         if sig.asyncness.is_none() {
-            errors.at(
-                sig.fn_token.span,
-                "#[child] goes on an `async fn`: add `async` before `fn`",
-            );
+            errors.at(sig.fn_token.span, "#[child] goes on an `async fn`: add `async` before `fn`");
         }
         if sig.constness.is_some() || sig.abi.is_some() || sig.variadic.is_some() {
-            errors.at(
-                sig.span(),
-                "a child is a plain `async fn`: remove `const`, `extern` and `...`",
-            );
+            errors.at(sig.span(), "a child is a plain `async fn`: remove `const`, `extern` and `...`");
         }
         if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
             errors.at(
@@ -36,7 +30,10 @@ impl<'a> ChildFn<'a> {
         let mut inputs = sig.inputs.iter();
         match inputs.next() {
             Some(FnArg::Receiver(receiver)) => {
-                errors.at(receiver.span(), "a child cannot take `self`: make it a free function that takes its state as arguments");
+                errors.at(
+                    receiver.span(),
+                    "a child cannot take `self`: make it a free function that takes its state as arguments",
+                );
             }
             Some(FnArg::Typed(first)) if !is_ctx(&first.ty) => {
                 errors.at(
@@ -45,16 +42,13 @@ impl<'a> ChildFn<'a> {
                 );
             }
             Some(FnArg::Typed(_)) => {}
-            None => errors.at(
-                sig.paren_token.span.join(),
-                "a child takes its `Ctx` as first parameter: write `(ctx: Ctx)`",
-            ),
+            None => {
+                errors.at(sig.paren_token.span.join(), "a child takes its `Ctx` as first parameter: write `(ctx: Ctx)`")
+            }
         }
         for input in inputs {
             match input {
-                FnArg::Receiver(receiver) => {
-                    errors.at(receiver.span(), "a child cannot take `self`")
-                }
+                FnArg::Receiver(receiver) => errors.at(receiver.span(), "a child cannot take `self`"),
                 FnArg::Typed(arg) => check_owned(&arg.ty, errors),
             }
         }
@@ -63,10 +57,7 @@ impl<'a> ChildFn<'a> {
             ReturnType::Type(_, ty) => (**ty).clone(),
         };
         if let Type::ImplTrait(_) = output {
-            errors.at(
-                output.span(),
-                "a child returns `()`, `Result<(), E>` or a never type, not `impl Trait`",
-            );
+            errors.at(output.span(), "a child returns `()`, `Result<(), E>` or a never type, not `impl Trait`");
         }
         Some(ChildFn { function, output })
     }

@@ -17,10 +17,8 @@ pub(crate) fn child(args: TokenStream, item: TokenStream) -> TokenStream {
     let function = match syn::parse2::<syn::ItemFn>(item.clone()) {
         Ok(function) => function,
         Err(_) => {
-            errors.at(
-                proc_macro2::Span::call_site(),
-                "#[child] goes on an `async fn`",
-            );
+            let span = item.clone().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            errors.at(span, "#[child] goes on an `async fn`, not on this item");
             let errors = errors.into_compile_errors();
             return quote!(#errors #item);
         }
@@ -68,11 +66,7 @@ mod tests {
     #[test]
     fn a_valid_child_expands_to_a_marked_function_and_its_options() {
         let out = child(
-            quote!(
-                restart = transient,
-                shutdown = 10s,
-                backoff(min = 50ms, max = 5s, jitter = 0.2)
-            ),
+            quote!(restart = transient, shutdown = 10s, backoff(min = 50ms, max = 5s, jitter = 0.2)),
             quote!(
                 async fn consumer(ctx: Ctx, topic: String) -> Result<(), E> {
                     Ok(())

@@ -10,15 +10,7 @@ use crate::fields::{Field, Sep, Value, first, parse_fields, span_of, split_comma
 use crate::options::{CHILD_KEYS, ChildOptions};
 use crate::suggest;
 
-const TOP_KEYS: [&str; 7] = [
-    "name",
-    "strategy",
-    "intensity",
-    "auto_shutdown",
-    "children",
-    "shutdown_order",
-    "crate",
-];
+const TOP_KEYS: [&str; 7] = ["name", "strategy", "intensity", "auto_shutdown", "children", "shutdown_order", "crate"];
 const STRATEGIES: [&str; 3] = ["one_for_one", "one_for_all", "rest_for_one"];
 const AUTO_SHUTDOWNS: [&str; 3] = ["never", "any_significant", "all_significant"];
 const DYNAMIC_KEYS: [&str; 3] = ["child", "max", "intensity"];
@@ -36,7 +28,8 @@ pub(crate) struct Tree {
     pub(crate) strategy: Option<Ident>,
     pub(crate) intensity: Option<Intensity>,
     pub(crate) auto_shutdown: Option<Ident>,
-    pub(crate) children: Option<(Span, Vec<Entry>)>,
+    /// The brackets' span, the entries read, and how many were written.
+    pub(crate) children: Option<(Span, Vec<Entry>, usize)>,
     pub(crate) shutdown_order: Option<(Span, Vec<Vec<Ident>>)>,
     pub(crate) krate: Option<TokenStream>,
     /// For a nested supervisor: its own options as a child of its parent.
@@ -50,30 +43,16 @@ pub(crate) struct Entry {
 
 pub(crate) enum EntryKind {
     /// `key: function(args) { options }`
-    Call {
-        function: syn::Path,
-        args: Vec<syn::Expr>,
-        options: Box<ChildOptions>,
-    },
+    Call { function: syn::Path, args: Vec<syn::Expr>, options: Box<ChildOptions> },
     /// `key: supervisor { ... }`
     Nested(Box<Tree>),
     /// `key: dynamic { child: function, max: N, intensity: ... }`
-    Dynamic {
-        child: syn::Path,
-        max: Option<syn::LitInt>,
-        intensity: Option<Intensity>,
-        span: Span,
-    },
+    Dynamic { child: syn::Path, max: Option<syn::LitInt>, intensity: Option<Intensity>, span: Span },
 }
 
 impl Tree {
     /// Reads a tree body; `nested` is false for the top level.
-    pub(crate) fn parse(
-        span: Span,
-        tokens: TokenStream,
-        nested: bool,
-        errors: &mut Errors,
-    ) -> Tree {
+    pub(crate) fn parse(span: Span, tokens: TokenStream, nested: bool, errors: &mut Errors) -> Tree {
         let mut tree = Tree {
             span,
             name: None,
@@ -95,10 +74,7 @@ impl Tree {
         let key = &field.key;
         let name = field.name();
         match name.as_str() {
-            "name" if nested => errors.at(
-                key.span(),
-                "a nested supervisor is named by its entry's key: remove `name`",
-            ),
+            "name" if nested => errors.at(key.span(), "a nested supervisor is named by its entry's key: remove `name`"),
             "name" if first(&self.name, key, errors) => {
                 let name = field.tokens(Sep::Colon, "\"app\"").and_then(|t| {
                     syn::parse2::<syn::LitStr>(t.clone())
@@ -117,11 +93,10 @@ impl Tree {
             }
             "children" if first(&self.children, key, errors) => {
                 if let Some(group) = errors.ok(bracketed(field, "children: [db: pool(), api: server()]")) {
-                    let entries = split_commas(group.stream())
-                        .into_iter()
-                        .filter_map(|segment| Entry::parse(segment, errors))
-                        .collect();
-                    self.children = Some((group.span(), entries));
+                    let segments = split_commas(group.stream());
+                    let written = segments.len();
+                    let entries = segments.into_iter().filter_map(|segment| Entry::parse(segment, errors)).collect();
+                    self.children = Some((group.span(), entries, written));
                 }
             }
             "shutdown_order" if first(&self.shutdown_order, key, errors) => {
@@ -131,14 +106,17 @@ impl Tree {
             }
             "crate" if nested => errors.at(key.span(), "`crate` is given once, at the top of the tree"),
             "crate" if first(&self.krate, key, errors) => {
-                let path = field.tokens(Sep::Colon, "::supervisor_core").and_then(|t| syn::parse2::<syn::Path>(t.clone()));
+                let path =
+                    field.tokens(Sep::Colon, "::supervisor_core").and_then(|t| syn::parse2::<syn::Path>(t.clone()));
                 self.krate = errors.ok(path.map(|p| quote!(#p)));
             }
             "name" | "strategy" | "auto_shutdown" | "intensity" | "children" | "shutdown_order" | "crate" => {}
             _ if nested && self.options.take(field, Sep::Colon, errors) => {}
             other if CHILD_KEYS.contains(&other) => errors.at(
                 key.span(),
-                format!("`{other}` is an option of a child: give it to an entry, as `api: server() {{ {other}: ... }}`"),
+                format!(
+                    "`{other}` is an option of a child: give it to an entry, as `api: server() {{ {other}: ... }}`"
+                ),
             ),
             other => {
                 let keys: Vec<&str> = if nested {
@@ -158,10 +136,7 @@ impl Entry {
         let key = match tokens.next() {
             Some(TokenTree::Ident(key)) => key,
             Some(other) => {
-                errors.at(
-                    other.span(),
-                    "expected a child entry: `name: function(args)`",
-                );
+                errors.at(other.span(), "expected a child entry: `name: function(args)`");
                 return None;
             }
             None => return None,
@@ -170,37 +145,20 @@ impl Entry {
             Some(TokenTree::Punct(p)) if p.as_char() == ':' => {}
             other => {
                 let span = other.map_or(key.span(), |t| t.span());
-                errors.at(
-                    span,
-                    format!(
-                        "expected `:` after the child's name `{key}`, as in `{key}: function(args)`"
-                    ),
-                );
+                errors.at(span, format!("expected `:` after the child's name `{key}`, as in `{key}: function(args)`"));
                 return None;
             }
         }
         let rest: Vec<TokenTree> = tokens.collect();
         let Some(first_token) = rest.first() else {
-            errors.at(
-                key.span(),
-                format!("`{key}` needs a child: `{key}: function(args)`"),
-            );
+            errors.at(key.span(), format!("`{key}` needs a child: `{key}: function(args)`"));
             return None;
         };
         let kind = match (&rest[..], word_of(first_token).as_deref()) {
-            ([_, TokenTree::Group(body)], Some("supervisor"))
-                if body.delimiter() == Delimiter::Brace =>
-            {
-                EntryKind::Nested(Box::new(Tree::parse(
-                    body.span(),
-                    body.stream(),
-                    true,
-                    errors,
-                )))
+            ([_, TokenTree::Group(body)], Some("supervisor")) if body.delimiter() == Delimiter::Brace => {
+                EntryKind::Nested(Box::new(Tree::parse(body.span(), body.stream(), true, errors)))
             }
-            ([_, TokenTree::Group(body)], Some("dynamic"))
-                if body.delimiter() == Delimiter::Brace =>
-            {
+            ([_, TokenTree::Group(body)], Some("dynamic")) if body.delimiter() == Delimiter::Brace => {
                 parse_dynamic(body.span(), body.stream(), errors)?
             }
             _ => parse_call(&key, rest, errors)?,
@@ -222,10 +180,7 @@ fn parse_call(key: &Ident, mut rest: Vec<TokenTree>, errors: &mut Errors) -> Opt
         if group.delimiter() == Delimiter::Brace {
             for field in parse_fields(group.stream(), Sep::Colon, errors) {
                 if !options.take(&field, Sep::Colon, errors) {
-                    errors.at(
-                        field.key.span(),
-                        suggest::unknown("child option", &field.name(), &CHILD_KEYS),
-                    );
+                    errors.at(field.key.span(), suggest::unknown("child option", &field.name(), &CHILD_KEYS));
                 }
             }
             options.check(false, Sep::Colon, errors);
@@ -248,9 +203,7 @@ fn parse_call(key: &Ident, mut rest: Vec<TokenTree>, errors: &mut Errors) -> Opt
     };
     let (function, args) = match expr {
         syn::Expr::Call(call) => match *call.func {
-            syn::Expr::Path(path) if path.qself.is_none() => {
-                (path.path, call.args.into_iter().collect())
-            }
+            syn::Expr::Path(path) if path.qself.is_none() => (path.path, call.args.into_iter().collect()),
             other => {
                 errors.push(syn::Error::new_spanned(other, expected()));
                 return None;
@@ -262,11 +215,7 @@ fn parse_call(key: &Ident, mut rest: Vec<TokenTree>, errors: &mut Errors) -> Opt
             return None;
         }
     };
-    Some(EntryKind::Call {
-        function,
-        args,
-        options: Box::new(options),
-    })
+    Some(EntryKind::Call { function, args, options: Box::new(options) })
 }
 
 fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option<EntryKind> {
@@ -277,10 +226,7 @@ fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option
             "child" if first(&child, key, errors) => {
                 let path = field.tokens(Sep::Colon, "worker").and_then(|t| {
                     syn::parse2::<syn::Path>(t.clone()).map_err(|_| {
-                        syn::Error::new(
-                            span_of(t),
-                            "`child` names a `#[child]` function, without arguments",
-                        )
+                        syn::Error::new(span_of(t), "`child` names a `#[child]` function, without arguments")
                     })
                 });
                 child = errors.ok(path);
@@ -288,62 +234,37 @@ fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option
             "max" if first(&max, key, errors) => {
                 let lit = field.tokens(Sep::Colon, "1000").and_then(|t| {
                     let lit = syn::parse2::<syn::LitInt>(t.clone()).map_err(|_| {
-                        syn::Error::new(
-                            span_of(t),
-                            "`max` is a whole number of children, such as `max: 1000`",
-                        )
+                        syn::Error::new(span_of(t), "`max` is a whole number of children, such as `max: 1000`")
                     })?;
                     match lit.base10_parse::<usize>() {
                         Ok(0) => Err(syn::Error::new(lit.span(), "`max` must be at least 1")),
                         Ok(_) => Ok(lit),
-                        Err(_) => Err(syn::Error::new(
-                            lit.span(),
-                            "`max` is a whole number of children",
-                        )),
+                        Err(_) => Err(syn::Error::new(lit.span(), "`max` is a whole number of children")),
                     }
                 });
                 max = errors.ok(lit);
             }
             "intensity" if first(&intensity, key, errors) => {
-                intensity = errors.ok(field
-                    .tokens(Sep::Colon, "3 per 10s")
-                    .and_then(parse_intensity));
+                intensity = errors.ok(field.tokens(Sep::Colon, "3 per 10s").and_then(parse_intensity));
             }
             "child" | "max" | "intensity" => {}
-            other => errors.at(
-                key.span(),
-                suggest::unknown("dynamic key", other, &DYNAMIC_KEYS),
-            ),
+            other => errors.at(key.span(), suggest::unknown("dynamic key", other, &DYNAMIC_KEYS)),
         }
     }
     let Some(child) = child else {
-        errors.at(
-            span,
-            "a `dynamic` entry needs `child: function`, the `#[child]` its children run",
-        );
+        errors.at(span, "a `dynamic` entry needs `child: function`, the `#[child]` its children run");
         return None;
     };
-    Some(EntryKind::Dynamic {
-        child,
-        max,
-        intensity,
-        span,
-    })
+    Some(EntryKind::Dynamic { child, max, intensity, span })
 }
 
 fn one_of(field: &Field, what: &str, choices: &[&str]) -> syn::Result<Ident> {
     let tokens = field.tokens(Sep::Colon, choices[0])?;
     let Some(word) = word(tokens) else {
-        return Err(syn::Error::new(
-            span_of(tokens),
-            format!("expected a {what}: one of `{}`", choices.join("`, `")),
-        ));
+        return Err(syn::Error::new(span_of(tokens), format!("expected a {what}: one of `{}`", choices.join("`, `"))));
     };
     if !choices.contains(&word.to_string().as_str()) {
-        return Err(syn::Error::new(
-            word.span(),
-            suggest::unknown(what, &word.to_string(), choices),
-        ));
+        return Err(syn::Error::new(word.span(), suggest::unknown(what, &word.to_string(), choices)));
     }
     Ok(word)
 }
@@ -351,25 +272,14 @@ fn one_of(field: &Field, what: &str, choices: &[&str]) -> syn::Result<Ident> {
 fn parse_intensity(tokens: &TokenStream) -> syn::Result<Intensity> {
     let parts: Vec<TokenTree> = tokens.clone().into_iter().collect();
     let span = span_of(tokens);
-    let shape = || {
-        syn::Error::new(
-            span,
-            "intensity is written `3 per 10s`: at most 3 restarts within any 10 seconds",
-        )
-    };
+    let shape = || syn::Error::new(span, "intensity is written `3 per 10s`: at most 3 restarts within any 10 seconds");
     let max = match parts.first() {
         Some(TokenTree::Literal(lit)) => match syn::parse2::<syn::LitInt>(quote!(#lit)) {
-            Ok(int) if int.suffix().is_empty() => int.base10_parse::<u32>().map_err(|_| {
-                syn::Error::new(
-                    int.span(),
-                    "the restart count is a whole number, such as `3`",
-                )
-            })?,
+            Ok(int) if int.suffix().is_empty() => int
+                .base10_parse::<u32>()
+                .map_err(|_| syn::Error::new(int.span(), "the restart count is a whole number, such as `3`"))?,
             _ => {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    "the restart count is a whole number, such as `3`",
-                ));
+                return Err(syn::Error::new(lit.span(), "the restart count is a whole number, such as `3`"));
             }
         },
         _ => return Err(shape()),
@@ -377,45 +287,27 @@ fn parse_intensity(tokens: &TokenStream) -> syn::Result<Intensity> {
     match parts.get(1) {
         Some(TokenTree::Ident(per)) if per == "per" => {}
         Some(other) => {
-            return Err(syn::Error::new(
-                other.span(),
-                "expected `per` and a period: `3 per 10s`",
-            ));
+            return Err(syn::Error::new(other.span(), "expected `per` and a period: `3 per 10s`"));
         }
         None => {
-            return Err(syn::Error::new(
-                span,
-                format!("intensity needs a period: `{max} per 10s`"),
-            ));
+            return Err(syn::Error::new(span, format!("intensity needs a period: `{max} per 10s`")));
         }
     }
     let period_tokens: TokenStream = parts[2..].iter().cloned().collect();
     if period_tokens.is_empty() {
-        return Err(syn::Error::new(
-            parts[1].span(),
-            format!("intensity needs a period after `per`: `{max} per 10s`"),
-        ));
+        return Err(syn::Error::new(parts[1].span(), format!("intensity needs a period after `per`: `{max} per 10s`")));
     }
     let period = Dur::parse(&period_tokens, "the intensity period")?;
     Ok(Intensity { max, period, span })
 }
 
 fn bracketed(field: &Field, example: &str) -> syn::Result<proc_macro2::Group> {
-    let error = || {
-        syn::Error::new(
-            field.key.span(),
-            format!("`{}` is a list in brackets: `{example}`", field.key),
-        )
-    };
+    let error = || syn::Error::new(field.key.span(), format!("`{}` is a list in brackets: `{example}`", field.key));
     match &field.value {
         Value::Tokens(tokens) => {
             let mut iter = tokens.clone().into_iter();
             match (iter.next(), iter.next()) {
-                (Some(TokenTree::Group(group)), None)
-                    if group.delimiter() == Delimiter::Bracket =>
-                {
-                    Ok(group)
-                }
+                (Some(TokenTree::Group(group)), None) if group.delimiter() == Delimiter::Bracket => Ok(group),
                 _ => Err(error()),
             }
         }

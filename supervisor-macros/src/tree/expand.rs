@@ -6,14 +6,11 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::ast::{Entry, EntryKind, Intensity, Tree};
+use crate::fields::respan;
 
 /// `Result<SupervisorSpec, SpecError>` for the whole tree.
 pub(crate) fn expand(tree: &Tree, krate: &TokenStream) -> TokenStream {
-    let name = tree
-        .name
-        .as_ref()
-        .map(|n| quote!(#n))
-        .unwrap_or_else(|| quote!("supervisor"));
+    let name = tree.name.as_ref().map(|n| quote!(#n)).unwrap_or_else(|| quote!("supervisor"));
     let spec = supervisor(tree, &name, krate);
     quote! {
         '__supervisor_tree: {
@@ -46,7 +43,7 @@ fn supervisor(tree: &Tree, name: &TokenStream, krate: &TokenStream) -> TokenStre
         };
         builder = quote!(#builder.auto_shutdown(#sv::AutoShutdown::#variant));
     }
-    for entry in tree.children.iter().flat_map(|(_, entries)| entries) {
+    for entry in tree.children.iter().flat_map(|(_, entries, _)| entries) {
         let child = child(entry, krate);
         builder = quote!(#builder.child(#child));
     }
@@ -70,42 +67,40 @@ fn child(entry: &Entry, krate: &TokenStream) -> TokenStream {
     let sv = quote!(#krate::__private);
     let id = entry.key.to_string();
     match &entry.kind {
-        EntryKind::Call {
-            function,
-            args,
-            options,
-        } => {
+        EntryKind::Call { function, args, options } => {
+            // Every token an error could point at carries the span of the
+            // user's token it stands for: the function, or the argument.
             let span = function.span();
-            let names: Vec<_> = (0..args.len())
-                .map(|i| format_ident!("__child_arg{}", i))
-                .collect();
-            let clones = args
-                .iter()
-                .zip(&names)
-                .map(|(arg, name)| quote_spanned!(arg.span()=> #sv::clone_arg(&#name)));
+            let at = |span| respan(sv.clone(), span);
+            let owned: Vec<_> =
+                args.iter().enumerate().map(|(i, a)| format_ident!("__arg{}", i, span = a.span())).collect();
+            let fresh: Vec<_> =
+                args.iter().enumerate().map(|(i, a)| format_ident!("__fresh{}", i, span = a.span())).collect();
+            let clones = args.iter().zip(&owned).zip(&fresh).map(|((arg, owned), fresh)| {
+                let sv = at(arg.span());
+                quote_spanned!(arg.span()=> let #fresh = #sv::clone_arg(&#owned);)
+            });
+            let (sv_fn, ctx) = (at(span), quote_spanned!(span=> ctx));
             let factory = quote_spanned! {span=>
                 {
-                    #(let #names = #args;)*
-                    move |ctx: #sv::Ctx| #function(ctx, #(#clones),*)
+                    #(let #owned = #args;)*
+                    move |#ctx: #sv_fn::Ctx| {
+                        #(#clones)*
+                        #function(#ctx, #(#fresh),*)
+                    }
                 }
             };
-            let spec = quote_spanned!(span=> #sv::spec(#id, #factory));
+            let spec = quote_spanned!(span=> #sv_fn::spec(#id, #factory));
             options.apply(spec, krate)
         }
         EntryKind::Nested(inner) => {
             let name = quote!(#id);
             let spec = supervisor(inner, &name, krate);
-            inner
-                .options
-                .apply(quote!(#sv::ChildSpec::supervisor(#spec)), krate)
+            inner.options.apply(quote!(#sv::ChildSpec::supervisor(#spec)), krate)
         }
-        EntryKind::Dynamic {
-            child,
-            max,
-            intensity,
-            span,
-        } => {
-            let template = quote_spanned!(child.span()=> #sv::template(#child));
+        EntryKind::Dynamic { child, max, intensity, span } => {
+            let sv_child = respan(sv.clone(), child.span());
+            let template = quote_spanned!(child.span()=> #sv_child::template(#child));
             let mut builder = quote_spanned!(*span=> #sv::SupervisorSpec::dynamic(#id, #template));
             if let Some(max) = max {
                 builder = quote!(#builder.max_children(#max));

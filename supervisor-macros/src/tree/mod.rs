@@ -14,10 +14,7 @@ pub(crate) fn supervisor(input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let tree = ast::Tree::parse(Span::call_site(), input, false, &mut errors);
     valid::check(&tree, false, &mut errors);
-    let krate = tree
-        .krate
-        .clone()
-        .unwrap_or_else(|| quote!(::supervisor_core));
+    let krate = tree.krate.clone().unwrap_or_else(|| quote!(::supervisor_core));
     if errors.is_empty() {
         return expand::expand(&tree, &krate);
     }

@@ -14,17 +14,14 @@ pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
     if let Some(name) = &tree.name {
         let value = name.value();
         if value.is_empty() || value.contains('/') {
-            errors.at(
-                name.span(),
-                "a supervisor name is a non-empty path segment: no `/`",
-            );
+            errors.at(name.span(), "a supervisor name is a non-empty path segment: no `/`");
         }
     }
-    let Some((span, entries)) = &tree.children else {
+    let Some((span, entries, written)) = &tree.children else {
         errors.at(tree.span, "a supervisor needs `children: [...]`");
         return;
     };
-    if entries.is_empty() {
+    if *written == 0 {
         errors.at(
             *span,
             "`children` is empty: add a child, or use a `dynamic { child: worker }` entry for children started at run time",
@@ -33,13 +30,8 @@ pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
     let mut names = HashSet::new();
     for entry in entries {
         if !names.insert(entry.key.to_string()) {
-            errors.at(
-                entry.key.span(),
-                format!(
-                    "two children are named `{}`: give each child its own name",
-                    entry.key
-                ),
-            );
+            errors
+                .at(entry.key.span(), format!("two children are named `{}`: give each child its own name", entry.key));
         }
         if let EntryKind::Nested(inner) = &entry.kind {
             inner.options.check(true, crate::fields::Sep::Colon, errors);
@@ -53,30 +45,14 @@ pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
         for id in stages.iter().flatten() {
             let name = id.to_string();
             if !known.contains(&name) {
-                errors.at(
-                    id.span(),
-                    suggest::unknown("child in shutdown_order", &name, &known_refs),
-                );
+                errors.at(id.span(), suggest::unknown("child in shutdown_order", &name, &known_refs));
             } else if !named.insert(name.clone()) {
-                errors.at(
-                    id.span(),
-                    format!("`{name}` appears twice in `shutdown_order`: name every child once"),
-                );
+                errors.at(id.span(), format!("`{name}` appears twice in `shutdown_order`: name every child once"));
             }
         }
-        let missing: Vec<&str> = known_refs
-            .iter()
-            .copied()
-            .filter(|k| !named.contains(*k))
-            .collect();
+        let missing: Vec<&str> = known_refs.iter().copied().filter(|k| !named.contains(*k)).collect();
         if !missing.is_empty() {
-            errors.at(
-                *span,
-                format!(
-                    "`shutdown_order` leaves out `{}`: name every child once",
-                    missing.join("`, `")
-                ),
-            );
+            errors.at(*span, format!("`shutdown_order` leaves out `{}`: name every child once", missing.join("`, `")));
         }
     }
 }

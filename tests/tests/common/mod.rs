@@ -51,8 +51,7 @@ impl Drop for LiveGuard {
     fn drop(&mut self) {
         *self.lab.live.lock().unwrap().get_mut(&self.id).unwrap() -= 1;
         if self.record_drop {
-            self.lab
-                .record(format!("dropped {}#{}", self.id, self.generation));
+            self.lab.record(format!("dropped {}#{}", self.id, self.generation));
         }
     }
 }
@@ -114,16 +113,9 @@ impl Lab {
         self.worker_with(id, OnCancel::Stop, None)
     }
 
-    pub fn worker_with(
-        &self,
-        id: &'static str,
-        on_cancel: OnCancel,
-        ready_after: Option<Duration>,
-    ) -> ChildSpec {
+    pub fn worker_with(&self, id: &'static str, on_cancel: OnCancel, ready_after: Option<Duration>) -> ChildSpec {
         let lab = self.clone();
-        ChildSpec::worker(id, move |ctx: Ctx| {
-            lab.clone().run(id, ctx, on_cancel, ready_after)
-        })
+        ChildSpec::worker(id, move |ctx: Ctx| lab.clone().run(id, ctx, on_cancel, ready_after))
     }
 
     async fn run(
@@ -209,32 +201,14 @@ pub fn drain(events: &mut broadcast::Receiver<Event>) -> Vec<String> {
 pub fn describe(event: &Event) -> String {
     match event {
         Event::ChildStarted { path, generation } => format!("started {path}#{generation}"),
-        Event::ChildExited {
-            path,
-            generation,
-            reason,
-        } => format!("exited {path}#{generation} {reason}"),
-        Event::RestartScheduled {
-            path,
-            generation,
-            delay,
-        } => {
+        Event::ChildExited { path, generation, reason } => format!("exited {path}#{generation} {reason}"),
+        Event::RestartScheduled { path, generation, delay } => {
             format!("restart {path}#{generation} in {}ms", delay.as_millis())
         }
-        Event::ChildStopped {
-            path,
-            generation,
-            reason,
-            took,
-        } => {
-            format!(
-                "stopped {path}#{generation} {reason} after {}ms",
-                took.as_millis()
-            )
+        Event::ChildStopped { path, generation, reason, took } => {
+            format!("stopped {path}#{generation} {reason} after {}ms", took.as_millis())
         }
-        Event::IntensityExceeded {
-            supervisor, max, ..
-        } => format!("gave up {supervisor} max {max}"),
+        Event::IntensityExceeded { supervisor, max, .. } => format!("gave up {supervisor} max {max}"),
         Event::SupervisorStopped { supervisor, error } => match error {
             None => format!("supervisor stopped {supervisor}"),
             Some(_) => format!("supervisor failed {supervisor}"),
@@ -255,9 +229,6 @@ pub async fn alive_tasks_return_to(baseline: usize) -> bool {
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    eprintln!(
-        "alive tasks: {} (baseline {baseline})",
-        metrics.num_alive_tasks()
-    );
+    eprintln!("alive tasks: {} (baseline {baseline})", metrics.num_alive_tasks());
     false
 }

@@ -1,0 +1,6 @@
+use supervisor_core::child;
+
+#[child]
+struct Worker;
+
+fn main() {}

@@ -1,0 +1,15 @@
+use supervisor_core::{child, supervisor, Ctx};
+
+#[child]
+async fn worker(ctx: Ctx) {
+    ctx.cancelled().await;
+}
+
+fn main() {
+    let _tree = supervisor! {
+        name: "app",
+        strategy: one_for_all,
+        strategy: rest_for_one,
+        children: [w: worker()],
+    };
+}

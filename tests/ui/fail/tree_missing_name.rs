@@ -1,0 +1,12 @@
+use supervisor_core::{child, supervisor, Ctx};
+
+#[child]
+async fn worker(ctx: Ctx) {
+    ctx.cancelled().await;
+}
+
+fn main() {
+    let _tree = supervisor! {
+        children: [w: worker()],
+    };
+}

@@ -1,0 +1,19 @@
+use supervisor_core::{child, supervisor, Ctx};
+
+#[child]
+async fn worker(ctx: Ctx) {
+    ctx.cancelled().await;
+}
+
+fn main() {
+    let _tree = supervisor! {
+        name: "app",
+        children: [
+            inner: supervisor {
+                name: "inner",
+                strategy: all_for_one,
+                children: [],
+            },
+        ],
+    };
+}
