@@ -9,8 +9,9 @@
 
 use std::time::Duration;
 
-use supervisor_core::{Backoff, ChildSpec, Ctx, Intensity, Restart, Strategy, SupervisorSpec};
+use supervisor_core::{Ctx, child, supervisor};
 
+#[child]
 async fn db_pool(ctx: Ctx) -> Result<(), std::io::Error> {
     tracing::info!("pool open");
     ctx.cancelled().await;
@@ -18,7 +19,8 @@ async fn db_pool(ctx: Ctx) -> Result<(), std::io::Error> {
     Ok(())
 }
 
-/// Fails every 700 ms until its third incarnation, which stays up.
+/// Loses its connection twice, then stays up.
+#[child(restart = transient, backoff(min = 100ms, max = 2s, jitter = 0.2))]
 async fn flaky(ctx: Ctx) -> Result<(), String> {
     tracing::info!("flaky worker up");
     tokio::select! {
@@ -29,6 +31,7 @@ async fn flaky(ctx: Ctx) -> Result<(), String> {
     }
 }
 
+#[child(shutdown = 2s)]
 async fn consumer(ctx: Ctx, topic: &'static str) -> Result<(), std::io::Error> {
     let mut handled = 0u64;
     loop {
@@ -57,28 +60,28 @@ fn duration_from_args() -> Duration {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().with_target(false).init();
 
-    let consumers = SupervisorSpec::builder("consumers")
-        .strategy(Strategy::OneForOne)
-        .child(ChildSpec::worker("orders", |ctx| consumer(ctx, "orders")))
-        .child(ChildSpec::worker("refunds", |ctx| consumer(ctx, "refunds")))
-        .build()?;
-    let tree = SupervisorSpec::builder("app")
-        .strategy(Strategy::RestForOne)
-        .intensity(Intensity::new(5, Duration::from_secs(10)))
-        .child(ChildSpec::worker("db", db_pool))
-        .child(
-            ChildSpec::worker("flaky", flaky)
-                .restart(Restart::Transient)
-                .backoff(Backoff::new(Duration::from_millis(100), Duration::from_secs(2)).jitter(0.2)),
-        )
-        .child(ChildSpec::supervisor(consumers))
-        .build()?;
+    let tree = supervisor! {
+        name: "app",
+        strategy: rest_for_one,
+        intensity: 5 per 10s,
+        children: [
+            db: db_pool(),
+            flaky: flaky(),
+            consumers: supervisor {
+                children: [
+                    orders: consumer("orders"),
+                    refunds: consumer("refunds"),
+                ],
+            },
+        ],
+    }?;
 
     let running = tree.start().await?;
-    tracing::info!("tree started; stopping after {:?} or on Ctrl-C", duration_from_args());
+    let duration = duration_from_args();
+    tracing::info!(?duration, "tree started; stopping after the duration or on Ctrl-C");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C"),
-        () = tokio::time::sleep(duration_from_args()) => {}
+        () = tokio::time::sleep(duration) => {}
     }
     let report = running.shutdown().await?;
     for child in &report.children {

@@ -68,7 +68,12 @@ pub use policy::intensity::Intensity;
 pub use policy::restart::Restart;
 pub use policy::strategy::Strategy;
 pub use running::RunningSupervisor;
-pub use supervisor_macros::{child, supervisor};
+#[doc = include_str!("../docs/child.md")]
+#[doc(inline)]
+pub use supervisor_macros::child;
+#[doc = include_str!("../docs/supervisor.md")]
+#[doc(inline)]
+pub use supervisor_macros::supervisor;
 pub use supervisor_spec::{SupervisorBuilder, SupervisorSpec};
 pub use tokio_util::sync::CancellationToken;
 

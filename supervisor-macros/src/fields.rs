@@ -156,6 +156,13 @@ pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
+/// The value of `crate`: a path to supervisor-core.
+pub(crate) fn crate_path(tokens: &TokenStream) -> syn::Result<syn::Path> {
+    syn::parse2::<syn::Path>(tokens.clone()).map_err(|_| {
+        syn::Error::new(span_of(tokens), "`crate` is the path to supervisor_core, such as `::my_app::supervisor_core`")
+    })
+}
+
 /// The span of a token stream's first token.
 pub(crate) fn span_of(tokens: &TokenStream) -> Span {
     tokens.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span())

@@ -9,19 +9,21 @@ mod child;
 mod duration;
 mod errors;
 mod fields;
+#[cfg(test)]
+mod fuzz;
 mod options;
 mod suggest;
 mod tree;
 
 use proc_macro::TokenStream;
 
-/// Marks an `async fn` as a supervised child. See `supervisor_core::child`.
+/// Marks an `async fn` as a supervised child (grammar in `supervisor_core::child`).
 #[proc_macro_attribute]
 pub fn child(args: TokenStream, item: TokenStream) -> TokenStream {
     child::child(args.into(), item.into()).into()
 }
 
-/// Declares a supervision tree. See `supervisor_core::supervisor`.
+/// Declares a supervision tree (grammar in `supervisor_core::supervisor`).
 #[proc_macro]
 pub fn supervisor(input: TokenStream) -> TokenStream {
     tree::supervisor(input.into()).into()

@@ -191,3 +191,92 @@ async fn the_tree_macro_works_inside_a_users_macro_rules() {
     let tree = one_worker_tree!("wrapped", worker).unwrap();
     assert_eq!(tree.children()[0].id(), "worker");
 }
+
+#[child]
+async fn steady(ctx: Ctx) {
+    ctx.cancelled().await;
+}
+
+/// Fails on generation 0 and 1, then stays up.
+#[child(restart = transient, backoff(min = 100ms, max = 1s))]
+async fn twice_broken(ctx: Ctx) -> Result<(), String> {
+    if ctx.generation() < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        return Err(format!("broken #{}", ctx.generation()));
+    }
+    ctx.cancelled().await;
+    Ok(())
+}
+
+/// Runs a tree for 2 s, shuts it down, and returns every event.
+async fn events_of(tree: supervisor_core::SupervisorSpec) -> Vec<String> {
+    let running = tree.start().await.unwrap();
+    let mut events = running.subscribe();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    running.shutdown().await.unwrap();
+    common::drain(&mut events)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_macro_tree_behaves_as_the_same_tree_built_by_hand() {
+    use supervisor_core::{Backoff, ChildSpec, Intensity, SupervisorSpec};
+
+    let from_macro = supervisor! {
+        name: "same",
+        strategy: rest_for_one,
+        intensity: 5 per 10s,
+        children: [
+            a: steady(),
+            b: twice_broken(),
+            c: supervisor { strategy: one_for_all, children: [x: steady(), y: steady()] },
+        ],
+        shutdown_order: [c, [a, b]],
+    }
+    .unwrap();
+    let by_hand = SupervisorSpec::builder("same")
+        .strategy(Strategy::RestForOne)
+        .intensity(Intensity::new(5, Duration::from_secs(10)))
+        .child(ChildSpec::worker("a", steady))
+        .child(
+            ChildSpec::worker("b", twice_broken)
+                .restart(Restart::Transient)
+                .backoff(Backoff::new(Duration::from_millis(100), Duration::from_secs(1))),
+        )
+        .child(ChildSpec::supervisor(
+            supervisor_core::SupervisorSpec::builder("c")
+                .strategy(Strategy::OneForAll)
+                .child(ChildSpec::worker("x", steady))
+                .child(ChildSpec::worker("y", steady))
+                .build()
+                .unwrap(),
+        ))
+        .shutdown_stage(["c"])
+        .shutdown_stage(["a", "b"])
+        .build()
+        .unwrap();
+    let (macro_events, hand_events) = (events_of(from_macro).await, events_of(by_hand).await);
+    assert!(macro_events.iter().any(|e| e == "restart same/b#2 in 200ms"), "{macro_events:#?}");
+    assert_eq!(macro_events, hand_events);
+}
+
+mod facade {
+    //! A crate that re-exports supervisor-core under its own path.
+    pub(crate) use supervisor_core as sup;
+}
+
+#[child(crate = crate::facade::sup, restart = transient)]
+async fn via_facade(ctx: Ctx) {
+    ctx.cancelled().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn crate_paths_reach_a_re_exported_supervisor_core() {
+    let tree = supervisor! {
+        crate: crate::facade::sup,
+        name: "facade",
+        children: [f: via_facade()],
+    }
+    .unwrap();
+    assert_eq!(tree.children()[0].restart_type(), Restart::Transient);
+    tree.start().await.unwrap().shutdown().await.unwrap();
+}

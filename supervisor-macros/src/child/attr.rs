@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::errors::Errors;
-use crate::fields::{Sep, parse_fields};
+use crate::fields::{Sep, crate_path, parse_fields};
 use crate::options::{CHILD_KEYS, ChildOptions};
 use crate::suggest;
 
@@ -24,8 +24,7 @@ impl ChildAttr {
             }
             if field.name() == "crate" {
                 if crate::fields::first(&krate, &field.key, errors) {
-                    let path =
-                        field.tokens(Sep::Eq, "::supervisor_core").and_then(|t| syn::parse2::<syn::Path>(t.clone()));
+                    let path = field.tokens(Sep::Eq, "::supervisor_core").and_then(crate_path);
                     krate = errors.ok(path.map(|p| quote!(#p)));
                 }
                 continue;

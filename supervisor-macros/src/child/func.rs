@@ -81,7 +81,7 @@ fn is_ctx(ty: &Type) -> bool {
 /// Arguments are cloned for every restart and live as long as the tree.
 fn check_owned(ty: &Type, errors: &mut Errors) {
     match ty {
-        Type::Reference(reference) => errors.at(
+        Type::Reference(reference) if reference.lifetime.as_ref().is_none_or(|l| l.ident != "static") => errors.at(
             reference.span(),
             "child arguments are cloned for every restart, so they must be owned: take `String` or `Arc<T>` instead of a reference",
         ),

@@ -106,8 +106,7 @@ impl Tree {
             }
             "crate" if nested => errors.at(key.span(), "`crate` is given once, at the top of the tree"),
             "crate" if first(&self.krate, key, errors) => {
-                let path =
-                    field.tokens(Sep::Colon, "::supervisor_core").and_then(|t| syn::parse2::<syn::Path>(t.clone()));
+                let path = field.tokens(Sep::Colon, "::supervisor_core").and_then(crate::fields::crate_path);
                 self.krate = errors.ok(path.map(|p| quote!(#p)));
             }
             "name" | "strategy" | "auto_shutdown" | "intensity" | "children" | "shutdown_order" | "crate" => {}

@@ -1,0 +1,13 @@
+use supervisor_core::{child, supervisor, Ctx};
+
+#[child]
+async fn worker(ctx: Ctx) {
+    ctx.cancelled().await;
+}
+
+fn main() {
+    let _tree = supervisor! {
+        name: "app",
+        children: [w: worker() { restrat: transient }],
+    };
+}
