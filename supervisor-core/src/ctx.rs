@@ -1,10 +1,12 @@
 //! The context a child runs with: its stop signal, identity and readiness.
 
 use std::fmt;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use tokio::sync::mpsc;
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
 
 /// What a child incarnation gets from its supervisor, as its first argument.
 ///
@@ -27,7 +29,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 /// ```
 #[derive(Clone)]
 pub struct Ctx {
-    token: CancellationToken,
+    signal: Signal,
     path: Arc<str>,
     generation: u64,
     ready: Option<ReadySignal>,
@@ -47,8 +49,8 @@ pub(crate) struct ReadySignal {
 }
 
 impl Ctx {
-    pub(crate) fn new(token: CancellationToken, path: Arc<str>, generation: u64, ready: Option<ReadySignal>) -> Self {
-        Ctx { token, path, generation, ready }
+    pub(crate) fn new(signal: Signal, path: Arc<str>, generation: u64, ready: Option<ReadySignal>) -> Self {
+        Ctx { signal, path, generation, ready }
     }
 
     /// A context that belongs to no supervisor: for calling a child's
@@ -65,25 +67,26 @@ impl Ctx {
     /// ```
     #[must_use]
     pub fn detached(path: &str) -> Self {
-        Ctx::new(CancellationToken::new(), Arc::from(path), 0, None)
+        Ctx::new(Signal::new(), Arc::from(path), 0, None)
     }
 
     /// Completes when the supervisor asks this child to stop.
-    pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
-        self.token.cancelled()
+    pub fn cancelled(&self) -> impl Future<Output = ()> + Send + '_ {
+        self.signal.cancelled()
     }
 
     /// Whether the supervisor has asked this child to stop.
     #[must_use]
     pub fn is_cancelled(&self) -> bool {
-        self.token.is_cancelled()
+        self.signal.is_cancelled()
     }
 
-    /// The stop signal itself, to hand to code that takes a
-    /// [`CancellationToken`].
+    /// The stop signal as a [`CancellationToken`], to hand to code that takes
+    /// one. It is cancelled when the supervisor asks this child to stop, and
+    /// cancelling it counts as that request for [`cancelled`](Ctx::cancelled).
     #[must_use]
-    pub fn token(&self) -> &CancellationToken {
-        &self.token
+    pub fn token(&self) -> CancellationToken {
+        self.signal.token()
     }
 
     /// The child's path in the tree, such as `app/consumers/orders`.
@@ -122,7 +125,101 @@ impl fmt::Debug for Ctx {
         f.debug_struct("Ctx")
             .field("path", &self.path)
             .field("generation", &self.generation)
-            .field("cancelled", &self.token.is_cancelled())
+            .field("cancelled", &self.signal.is_cancelled())
             .finish()
+    }
+}
+
+/// The stop signal of one incarnation: a flag and a `Notify`, with a
+/// `CancellationToken` made only when the child asks for one. Cheaper than a
+/// token per incarnation, whose every clone and drop takes a lock.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Signal(Arc<SignalState>);
+
+#[derive(Debug, Default)]
+struct SignalState {
+    cancelled: AtomicBool,
+    notify: Notify,
+    token: OnceLock<CancellationToken>,
+}
+
+impl Signal {
+    pub(crate) fn new() -> Self {
+        Signal::default()
+    }
+
+    pub(crate) fn cancel(&self) {
+        self.0.cancelled.store(true, Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+        if let Some(token) = self.0.token.get() {
+            token.cancel();
+        }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::SeqCst) || self.0.token.get().is_some_and(CancellationToken::is_cancelled)
+    }
+
+    async fn cancelled(&self) {
+        loop {
+            let mut notified = std::pin::pin!(self.0.notify.notified());
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            match self.0.token.get() {
+                Some(token) => tokio::select! {
+                    () = notified => {}
+                    () = token.cancelled() => return,
+                },
+                None => notified.await,
+            }
+        }
+    }
+
+    fn token(&self) -> CancellationToken {
+        let token = self.0.token.get_or_init(CancellationToken::new).clone();
+        // Waiters start watching the token too; a cancel that raced with
+        // its creation still reaches it.
+        self.0.notify.notify_waiters();
+        if self.0.cancelled.load(Ordering::SeqCst) {
+            token.cancel();
+        }
+        token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn cancel_wakes_waiters_and_reaches_tokens_made_before_or_after() {
+        let signal = Signal::new();
+        let early = signal.token();
+        let waiter = tokio::spawn({
+            let signal = signal.clone();
+            async move { signal.cancelled().await }
+        });
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert!(!waiter.is_finished());
+        signal.cancel();
+        waiter.await.unwrap();
+        assert!(early.is_cancelled());
+        assert!(signal.token().is_cancelled());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelling_the_token_counts_as_the_request() {
+        let ctx = Ctx::detached("t/w");
+        let waiter = tokio::spawn({
+            let ctx = ctx.clone();
+            async move { ctx.cancelled().await }
+        });
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        ctx.token().cancel();
+        waiter.await.unwrap();
+        assert!(ctx.is_cancelled());
     }
 }

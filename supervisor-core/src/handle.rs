@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
-use tokio_util::sync::CancellationToken;
 
 use crate::child_spec::ChildSpec;
 use crate::control::{ChildCounts, ChildInfo, ControlError};
@@ -13,7 +12,7 @@ use crate::error::SupervisorError;
 use crate::event::Event;
 use crate::exit::ExitReport;
 use crate::runtime::LoopEnd;
-use crate::runtime::command::{Command, Op, Reply};
+use crate::runtime::command::{Command, Message, Op, Reply};
 
 /// Controls and observes a running tree. Cloning is cheap; a handle does
 /// not own the tree and dropping one changes nothing.
@@ -54,21 +53,19 @@ pub struct SupervisorHandle {
 
 struct Inner {
     path: Arc<str>,
-    stop: CancellationToken,
     done: watch::Receiver<Option<LoopEnd>>,
     events: broadcast::Sender<Event>,
-    mailbox: mpsc::UnboundedSender<Command>,
+    mailbox: mpsc::UnboundedSender<Message>,
 }
 
 impl SupervisorHandle {
     pub(crate) fn new(
         path: Arc<str>,
-        stop: CancellationToken,
         done: watch::Receiver<Option<LoopEnd>>,
         events: broadcast::Sender<Event>,
-        mailbox: mpsc::UnboundedSender<Command>,
+        mailbox: mpsc::UnboundedSender<Message>,
     ) -> Self {
-        SupervisorHandle { inner: Arc::new(Inner { path, stop, done, events, mailbox }), scope: Arc::new([]) }
+        SupervisorHandle { inner: Arc::new(Inner { path, done, events, mailbox }), scope: Arc::new([]) }
     }
 
     /// The path of the supervisor this handle addresses.
@@ -205,7 +202,7 @@ impl SupervisorHandle {
     pub(crate) async fn call(&self, op: Op) -> Result<Reply, ControlError> {
         let (reply, answer) = oneshot::channel();
         let command = Command { scope: self.scope.clone(), depth: 0, op, reply };
-        if self.inner.mailbox.send(command).is_err() {
+        if self.inner.mailbox.send(Message::Command(command)).is_err() {
             return Err(self.shutting_down());
         }
         answer.await.unwrap_or_else(|_| Err(self.shutting_down()))
@@ -216,7 +213,8 @@ impl SupervisorHandle {
     }
 
     pub(crate) fn request_stop(&self) {
-        self.inner.stop.cancel();
+        // A closed mailbox means the loop has ended: nothing to stop.
+        let _ = self.inner.mailbox.send(Message::Stop);
     }
 
     pub(crate) fn outcome(&self) -> Option<LoopEnd> {

@@ -35,6 +35,7 @@
 //! file per rule); the runtime loop (private, `src/runtime/`) carries them out.
 #![warn(missing_docs)]
 #![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 #[doc(hidden)]
 pub mod __private;

@@ -2,7 +2,6 @@
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::error::{StartError, SupervisorError};
 use crate::event::Event;
@@ -35,14 +34,11 @@ impl SupervisorSpec {
     /// ```
     pub async fn start(self) -> Result<RunningSupervisor, StartError> {
         let (events, _) = broadcast::channel(self.event_capacity);
-        let stop = CancellationToken::new();
         let (started_tx, started_rx) = oneshot::channel();
         let (done_tx, done_rx) = watch::channel(None);
         let (mailbox, mailbox_rx) = mpsc::unbounded_channel();
         let link = Link {
             path: self.name.clone(),
-            stop: stop.clone(),
-            kill: CancellationToken::new(),
             started: Started::Root(Some(started_tx)),
             events: events.clone(),
             mailbox: mailbox_rx,
@@ -53,12 +49,14 @@ impl SupervisorSpec {
                 done_tx.send_replace(Some(end));
             }
         });
-        let handle = SupervisorHandle::new(self.name.clone(), stop.clone(), done_rx, events, mailbox);
-        let guard = stop.drop_guard();
+        let handle = SupervisorHandle::new(self.name.clone(), done_rx, events, mailbox);
+        // Dropping this future mid-start stops whatever had started.
+        let mut guard = StopOnDrop(Some(handle.clone()));
         if started_rx.await.is_ok() {
-            guard.disarm();
+            guard.0 = None;
             return Ok(RunningSupervisor { handle, join: Some(join) });
         }
+        drop(guard);
         let _ = join.await;
         match handle.outcome() {
             Some(LoopEnd::StartFailed(error)) => Err(error),
@@ -128,6 +126,17 @@ impl Drop for RunningSupervisor {
     fn drop(&mut self) {
         if self.join.is_some() {
             self.handle.request_stop();
+        }
+    }
+}
+
+/// Asks the tree to stop when dropped.
+struct StopOnDrop(Option<SupervisorHandle>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            handle.request_stop();
         }
     }
 }

@@ -19,6 +19,18 @@ use crate::supervisor_spec::check_child;
 
 pub(crate) type ReplyTx = oneshot::Sender<Result<Reply, ControlError>>;
 
+/// What a supervisor loop's mailbox carries.
+#[derive(Debug)]
+pub(crate) enum Message {
+    /// A control call.
+    Command(Command),
+    /// Stop every child in order, then end (from the owner, or the parent).
+    Stop,
+    /// Abort every child now and end once all have ended (the parent's
+    /// shutdown deadline for this supervisor passed).
+    Kill,
+}
+
 /// A control call on the supervisor at `scope` below the one receiving it.
 #[derive(Debug)]
 pub(crate) struct Command {
@@ -90,8 +102,10 @@ impl SupervisorLoop {
         let path: Arc<str> = Arc::from(format!("{}/{id}", self.path));
         command.depth += 1;
         if let Some(mailbox) = mailbox {
-            if let Err(failed) = mailbox.send(command) {
-                let _ = failed.0.reply.send(Err(ControlError::NotASupervisor { path }));
+            if let Err(failed) = mailbox.send(Message::Command(command)) {
+                if let Message::Command(command) = failed.0 {
+                    let _ = command.reply.send(Err(ControlError::NotASupervisor { path }));
+                }
             }
         } else {
             let _ = command.reply.send(Err(ControlError::NotASupervisor { path }));

@@ -3,20 +3,22 @@
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+
 use tracing::Instrument;
 
+use super::Work;
+use super::command::Message;
 use super::plan::Step;
 use super::plan::Waiting;
 use super::slots::{Live, Nested, State};
 use super::supervisor::{Ending, Link, Phase, Started, SupervisorLoop};
-use super::task::{CatchUnwind, TaskExit, TaskResult};
+use super::task::{Body as TaskBody, ChildTask, Report, TaskExit, TaskResult};
 use super::timers::{Timer, TimerKind};
-use super::{LoopEnd, Work};
 use crate::child_spec::{Body, Shutdown};
 use crate::control::ControlError;
-use crate::ctx::{Ctx, Ready, ReadySignal};
+use crate::ctx::{Ctx, Ready, ReadySignal, Signal};
 use crate::error::StartError;
 use crate::event::Event;
 use crate::exit::{ExitReason, ExitReport};
@@ -34,7 +36,6 @@ impl SupervisorLoop {
         if slot.state.is_alive() {
             return;
         }
-        let now = Instant::now();
         if slot.ever_started {
             slot.generation += 1;
             slot.restarts += 1;
@@ -43,56 +44,40 @@ impl SupervisorLoop {
         slot.epoch = epoch;
         slot.doomed = false;
         slot.ready_timed_out = false;
-        slot.started_at = now;
         slot.stop_began = None;
         slot.stop_took = None;
-
-        let token = CancellationToken::new();
         let waits = slot.spec.wait_ready;
+        // The clock is read only where a policy needs it.
+        let now = (slot.spec.backoff.is_some() || matches!(waits, Some(Some(_)))).then(Instant::now);
+        if let Some(now) = now {
+            slot.started_at = now;
+        }
+
+        let signal = Signal::new();
         let ready = waits.map(|_| ReadySignal { tx: ready_tx, ready: Ready { slot: index, epoch } });
         let span = tracing::info_span!("child", path = %slot.path, generation = slot.generation);
-        let (abort, nested) = match &slot.spec.body {
+        let (body, nested) = match &slot.spec.body {
             Body::Worker(factory) => {
-                let future = factory(Ctx::new(token.clone(), slot.path.clone(), slot.generation, ready));
-                let task = async move {
-                    let result = match CatchUnwind(future).await {
-                        Ok(result) => TaskResult::Worker(result),
-                        Err(message) => TaskResult::Panicked(message),
-                    };
-                    TaskExit { slot: index, epoch, result }
-                };
-                (self.tasks.spawn(task.instrument(span)), None)
+                let ctx = Ctx::new(signal.clone(), slot.path.clone(), slot.generation, ready);
+                (TaskBody::Worker(factory(ctx)), None)
             }
             Body::Supervisor(spec) => {
-                let kill = CancellationToken::new();
                 let (mailbox, mailbox_rx) = mpsc::unbounded_channel();
-                let link = Link {
-                    path: slot.path.clone(),
-                    stop: token.clone(),
-                    kill: kill.clone(),
-                    started: Started::Child(ready),
-                    events,
-                    mailbox: mailbox_rx,
-                };
+                let link =
+                    Link { path: slot.path.clone(), started: Started::Child(ready), events, mailbox: mailbox_rx };
                 let nested = SupervisorLoop::new(spec, link);
-                let task = async move {
-                    let result = match CatchUnwind(Box::pin(nested.run())).await {
-                        Ok(LoopEnd::Stopped(report)) => TaskResult::Supervisor(Ok(report)),
-                        Ok(LoopEnd::GaveUp(error)) => TaskResult::Supervisor(Err(error)),
-                        Ok(LoopEnd::StartFailed(error)) => TaskResult::Worker(Err(Arc::from(error.to_string()))),
-                        Err(message) => TaskResult::Panicked(message),
-                    };
-                    TaskExit { slot: index, epoch, result }
-                };
-                (self.tasks.spawn(task.instrument(span)), Some(Nested { kill, mailbox }))
+                (TaskBody::Supervisor(Box::pin(nested.run())), Some(Nested { mailbox }))
             }
         };
-        slot.live = Some(Live { token, abort, nested });
+        let report = Report { exits: self.exits_tx.clone(), slot: index, epoch };
+        let task = tokio::spawn(ChildTask::new(body, report).instrument(span));
+        self.alive += 1;
+        slot.live = Some(Live { signal, task, nested });
         match waits {
             Some(timeout) => {
                 slot.state = State::Starting;
                 self.plan.waiting = Waiting::Ready { slot: index, epoch };
-                if let Some(timeout) = timeout {
+                if let (Some(timeout), Some(now)) = (timeout, now) {
                     self.timers.set(now + timeout, index, epoch, TimerKind::ReadyDeadline);
                 }
             }
@@ -135,7 +120,10 @@ impl SupervisorLoop {
         let (epoch, shutdown) = (slot.epoch, slot.spec.shutdown);
         if let Some(live) = &slot.live {
             if shutdown != Shutdown::Brutal {
-                live.token.cancel();
+                match &live.nested {
+                    Some(nested) => drop(nested.mailbox.send(Message::Stop)),
+                    None => live.signal.cancel(),
+                }
             }
         }
         slot.state = State::Stopping { aborted: false };
@@ -154,11 +142,8 @@ impl SupervisorLoop {
         };
         let Some(live) = &slot.live else { return };
         match &live.nested {
-            Some(nested) => nested.kill.cancel(),
-            None => {
-                live.abort.abort();
-                self.aborting.insert(live.abort.id(), index);
-            }
+            Some(nested) => drop(nested.mailbox.send(Message::Kill)),
+            None => live.task.abort(),
         }
         slot.stop_began.get_or_insert_with(Instant::now);
         slot.state = State::Stopping { aborted: true };
@@ -200,7 +185,10 @@ impl SupervisorLoop {
     }
 
     /// Records the end of an incarnation's task and works out what it means.
-    pub(crate) fn on_exit(&mut self, index: usize, epoch: u64, result: TaskResult) {
+    pub(crate) fn on_exit(&mut self, exit: TaskExit) {
+        // Every task reports exactly once.
+        self.alive -= 1;
+        let TaskExit { slot: index, epoch, result } = exit;
         let stopping = self.is_stopping();
         let Some(slot) = self.slots.get_mut(index) else {
             return;
@@ -208,10 +196,9 @@ impl SupervisorLoop {
         if slot.epoch != epoch || !slot.state.is_alive() {
             return;
         }
-        let now = Instant::now();
         let was = slot.state;
         let (reason, subtree) = exit_reason(result, was);
-        slot.live = None;
+        let live = slot.live.take();
         slot.state = State::Stopped;
         slot.last_exit = Some(reason.clone());
         slot.subtree = subtree;
@@ -220,8 +207,13 @@ impl SupervisorLoop {
         let temporary = slot.spec.restart == Restart::Temporary;
         let doomed = slot.doomed;
         let was_starting = self.plan.waiting == (Waiting::Ready { slot: index, epoch });
+        if let Some(live) = live {
+            self.reap(live.task);
+        }
 
         if let State::Stopping { .. } = was {
+            let Some(slot) = self.slots.get_mut(index) else { return };
+            let now = Instant::now();
             let took = now.saturating_duration_since(slot.stop_began.unwrap_or(now));
             slot.stop_took = Some(took);
             let awaited_by = std::mem::take(&mut slot.awaited_by);
@@ -251,6 +243,15 @@ impl SupervisorLoop {
             }
         } else {
             self.work.push_back(Work::Exit { slot: index, epoch });
+        }
+    }
+
+    /// Keeps the handle of a task that reported its end, to await it before
+    /// the loop returns; handles of tasks that have finished are dropped.
+    fn reap(&mut self, task: JoinHandle<()>) {
+        self.reaping.push(task);
+        if self.reaping.len() >= 64 {
+            self.reaping.retain(|task| !task.is_finished());
         }
     }
 
@@ -318,7 +319,7 @@ impl SupervisorLoop {
 /// The exit reason of a task, given the state its slot was in.
 fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitReport>>) {
     let asked_to_stop = matches!(was, State::Stopping { .. });
-    if was == (State::Stopping { aborted: true }) {
+    if was == (State::Stopping { aborted: true }) || matches!(result, TaskResult::Aborted) {
         let subtree = match result {
             TaskResult::Supervisor(Ok(report)) => Some(Box::new(report)),
             _ => None,
@@ -330,6 +331,7 @@ fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitRe
         TaskResult::Worker(Ok(())) => (returned, None),
         TaskResult::Worker(Err(error)) => (ExitReason::Failed(error), None),
         TaskResult::Panicked(message) => (ExitReason::Panicked(message), None),
+        TaskResult::Aborted => (ExitReason::Aborted, None),
         TaskResult::Supervisor(Ok(report)) => (returned, Some(Box::new(report))),
         TaskResult::Supervisor(Err(error)) => {
             let subtree = error.report().cloned().map(Box::new);

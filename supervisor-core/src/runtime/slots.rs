@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
-use super::command::Command;
+use super::command::Message;
 use crate::child_spec::ChildSpec;
+use crate::ctx::Signal;
 use crate::exit::{ExitReason, ExitReport};
 use crate::policy::backoff::BackoffState;
 
@@ -46,19 +46,18 @@ impl State {
 /// The handles of a running incarnation.
 #[derive(Debug)]
 pub(crate) struct Live {
-    pub(crate) token: CancellationToken,
-    pub(crate) abort: AbortHandle,
+    /// Its stop signal (what its `Ctx::cancelled` waits for).
+    pub(crate) signal: Signal,
+    pub(crate) task: JoinHandle<()>,
     /// For a nested supervisor: how to reach its loop.
     pub(crate) nested: Option<Nested>,
 }
 
-/// The links to a running nested supervisor's loop.
+/// The link to a running nested supervisor's loop.
 #[derive(Debug)]
 pub(crate) struct Nested {
-    /// Aborts its whole subtree and waits for it.
-    pub(crate) kill: CancellationToken,
-    /// Its control mailbox.
-    pub(crate) mailbox: mpsc::UnboundedSender<Command>,
+    /// Its mailbox: control calls, and stop and kill from its parent.
+    pub(crate) mailbox: mpsc::UnboundedSender<Message>,
 }
 
 #[derive(Debug)]
@@ -129,6 +128,15 @@ pub(crate) struct Slots {
 }
 
 impl Slots {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Slots {
+            entries: Vec::with_capacity(capacity),
+            order: Vec::with_capacity(capacity),
+            by_id: HashMap::with_capacity(capacity),
+            ..Slots::default()
+        }
+    }
+
     /// Appends a child at the end of the start order.
     pub(crate) fn insert(&mut self, mut slot: Slot) -> usize {
         self.next_stamp += 1;

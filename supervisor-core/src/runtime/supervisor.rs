@@ -1,21 +1,20 @@
 //! The supervisor loop: one task that owns every child's state.
 //!
-//! It `select!`s over a stop request, its children's exits, readiness
-//! signals and its next timer. Whatever arrives is recorded at once; the
+//! It `select!`s over its children's exits, its mailbox (control calls,
+//! stop and kill), readiness signals and its next timer. Whatever arrives is recorded at once; the
 //! restart decisions it leads to run as a [`Plan`] of steps, one step at a
 //! time, so the loop never waits on one child while something else needs
 //! an answer.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::task::{Id, JoinError, JoinSet};
+use tokio::task::JoinHandle;
 use tokio::time::{Instant, Sleep};
-use tokio_util::sync::CancellationToken;
 
-use super::command::Command;
+use super::command::Message;
 use super::plan::{Plan, Step, Waiting};
 use super::slots::{Slot, Slots, State};
 use super::task::TaskExit;
@@ -59,14 +58,11 @@ pub(crate) enum Started {
 /// What a loop is handed by whoever starts it.
 pub(crate) struct Link {
     pub(crate) path: Arc<str>,
-    /// Cancelled to ask for an orderly shutdown.
-    pub(crate) stop: CancellationToken,
-    /// Cancelled to abort every child at once (a parent's deadline passed).
-    pub(crate) kill: CancellationToken,
     pub(crate) started: Started,
     pub(crate) events: broadcast::Sender<Event>,
-    /// Control calls for this supervisor (and, forwarded, those below it).
-    pub(crate) mailbox: mpsc::UnboundedReceiver<Command>,
+    /// Control calls, stop and kill. Closed when the owner is gone, which
+    /// counts as a stop request.
+    pub(crate) mailbox: mpsc::UnboundedReceiver<Message>,
 }
 
 pub(crate) struct SupervisorLoop {
@@ -78,9 +74,15 @@ pub(crate) struct SupervisorLoop {
     /// The explicit shutdown order, by child id.
     pub(crate) stages: Option<Vec<Vec<Arc<str>>>>,
     pub(crate) slots: Slots,
-    pub(crate) tasks: JoinSet<TaskExit>,
-    /// Tasks aborted and not yet joined, to match a cancelled join to its slot.
-    pub(crate) aborting: HashMap<Id, usize>,
+    /// Where every child task reports its end.
+    pub(crate) exits_tx: mpsc::UnboundedSender<TaskExit>,
+    exits_rx: mpsc::UnboundedReceiver<TaskExit>,
+    /// Child tasks spawned whose end has not been reported yet.
+    pub(crate) alive: usize,
+    /// Handles of tasks that reported their end, awaited before the loop
+    /// returns, so that no task of the tree outlives it even for the moment
+    /// between its report and its return.
+    pub(crate) reaping: Vec<JoinHandle<()>>,
     pub(crate) timers: Timers,
     sleep: Pin<Box<Sleep>>,
     sleep_at: Option<Instant>,
@@ -88,9 +90,8 @@ pub(crate) struct SupervisorLoop {
     pub(crate) work: VecDeque<Work>,
     pub(crate) ready_tx: mpsc::UnboundedSender<Ready>,
     ready_rx: mpsc::UnboundedReceiver<Ready>,
-    mailbox: mpsc::UnboundedReceiver<Command>,
-    stop: CancellationToken,
-    kill: CancellationToken,
+    mailbox: mpsc::UnboundedReceiver<Message>,
+    mailbox_open: bool,
     pub(crate) killed: bool,
     pub(crate) phase: Phase,
     pub(crate) rng: JitterRng,
@@ -107,7 +108,8 @@ impl SupervisorLoop {
     pub(crate) fn new(spec: &SupervisorSpec, link: Link) -> Self {
         let now = Instant::now();
         let (ready_tx, ready_rx) = mpsc::unbounded_channel();
-        let mut slots = Slots::default();
+        let (exits_tx, exits_rx) = mpsc::unbounded_channel();
+        let mut slots = Slots::with_capacity(spec.children.len());
         for child in &spec.children {
             let path: Arc<str> = Arc::from(format!("{}/{}", link.path, child.id));
             slots.insert(Slot::new(child.clone(), path, now));
@@ -123,8 +125,10 @@ impl SupervisorLoop {
             auto_shutdown: spec.auto_shutdown,
             stages,
             slots,
-            tasks: JoinSet::new(),
-            aborting: HashMap::new(),
+            exits_tx,
+            exits_rx,
+            alive: 0,
+            reaping: Vec::new(),
             timers: Timers::default(),
             sleep: Box::pin(tokio::time::sleep_until(now)),
             sleep_at: None,
@@ -133,8 +137,7 @@ impl SupervisorLoop {
             ready_tx,
             ready_rx,
             mailbox: link.mailbox,
-            stop: link.stop,
-            kill: link.kill,
+            mailbox_open: true,
             killed: false,
             phase: Phase::Starting,
             rng: spec.jitter_seed.map_or_else(JitterRng::from_entropy, JitterRng::seeded),
@@ -153,17 +156,20 @@ impl SupervisorLoop {
         loop {
             self.drive();
             if let Some(end) = self.try_finish() {
+                for task in self.reaping.drain(..) {
+                    let _ = task.await;
+                }
                 return end;
             }
             self.arm_sleep();
             tokio::select! {
                 biased;
-                () = self.kill.cancelled(), if !self.killed => self.on_kill(),
-                () = self.stop.cancelled(), if !self.is_stopping() => self.on_stop_requested(),
-                Some(joined) = self.tasks.join_next_with_id() => self.on_joined(joined),
+                // Exits, readiness and due timers first: a call that arrives
+                // at the same instant sees their effect.
+                Some(exit) = self.exits_rx.recv() => self.on_exit(exit),
                 Some(ready) = self.ready_rx.recv() => self.on_ready(ready),
                 () = &mut self.sleep, if self.sleep_at.is_some() => self.on_timers(),
-                Some(command) = self.mailbox.recv() => self.on_command(command),
+                message = self.mailbox.recv(), if self.mailbox_open => self.on_message(message),
             }
         }
     }
@@ -254,32 +260,27 @@ impl SupervisorLoop {
         }
     }
 
+    fn on_message(&mut self, message: Option<Message>) {
+        match message {
+            Some(Message::Command(command)) => self.on_command(command),
+            Some(Message::Kill) if !self.killed => self.on_kill(),
+            Some(Message::Stop) if !self.is_stopping() => self.on_stop_requested(),
+            Some(Message::Stop | Message::Kill) => {}
+            None => {
+                self.mailbox_open = false;
+                if !self.is_stopping() {
+                    self.on_stop_requested();
+                }
+            }
+        }
+    }
+
     fn on_stop_requested(&mut self) {
         let ending = match self.phase {
             Phase::Starting => Ending::StartFailed(StartError::ShutDown { supervisor: self.path.clone() }),
             _ => Ending::Requested,
         };
         self.begin_shutdown(ending);
-    }
-
-    fn on_joined(&mut self, joined: Result<(Id, TaskExit), JoinError>) {
-        match joined {
-            Ok((id, exit)) => {
-                if !self.aborting.is_empty() {
-                    self.aborting.remove(&id);
-                }
-                self.on_exit(exit.slot, exit.epoch, exit.result);
-            }
-            Err(error) => {
-                // Panics are caught inside the task, so a join error is an
-                // abort we asked for (or a panic while dropping its future).
-                if let Some(slot) = self.aborting.remove(&error.id()) {
-                    if let Some(epoch) = self.slots.get(slot).map(|s| s.epoch) {
-                        self.on_exit(slot, epoch, super::task::TaskResult::Worker(Ok(())));
-                    }
-                }
-            }
-        }
     }
 
     fn on_ready(&mut self, ready: Ready) {
@@ -315,7 +316,7 @@ impl SupervisorLoop {
     }
 
     fn try_finish(&mut self) -> Option<LoopEnd> {
-        if !self.is_stopping() || !self.tasks.is_empty() || !(self.killed || self.plan.is_idle()) {
+        if !self.is_stopping() || self.alive > 0 || !(self.killed || self.plan.is_idle()) {
             return None;
         }
         let Phase::Stopping(ending) = std::mem::replace(&mut self.phase, Phase::Running) else {

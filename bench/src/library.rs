@@ -1,0 +1,146 @@
+//! The scenarios, run by supervisor-core.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use supervisor_core::{ChildSpec, Ctx, Event, Intensity, RunningSupervisor, Strategy, SupervisorSpec};
+use tokio::sync::Notify;
+
+fn started(spec: Result<SupervisorSpec, supervisor_core::SpecError>) -> SupervisorSpec {
+    spec.unwrap_or_else(|error| panic!("bench spec: {error}"))
+}
+
+async fn start(spec: SupervisorSpec) -> RunningSupervisor {
+    spec.start().await.unwrap_or_else(|error| panic!("bench start: {error}"))
+}
+
+/// S1: one permanent child that fails at once, `n` starts.
+pub(crate) async fn restarts(n: u64) -> Duration {
+    let starts = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(Notify::new());
+    let (counter, signal) = (starts.clone(), done.clone());
+    let child = ChildSpec::worker("w", move |ctx: Ctx| {
+        let (counter, signal) = (counter.clone(), signal.clone());
+        async move {
+            if counter.fetch_add(1, Ordering::Relaxed) + 1 < n {
+                return Err("fail");
+            }
+            signal.notify_one();
+            ctx.cancelled().await;
+            Ok(())
+        }
+    });
+    let spec = started(SupervisorSpec::builder("s1").intensity(Intensity::unlimited()).child(child).build());
+    let t0 = Instant::now();
+    let running = start(spec).await;
+    done.notified().await;
+    let elapsed = t0.elapsed();
+    let _ = running.shutdown().await;
+    elapsed
+}
+
+/// S1b: from a child returning its error to its replacement's first poll;
+/// the median of `samples`, a fresh supervisor each.
+pub(crate) async fn restart_latency(samples: usize) -> Duration {
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let failed_at: Arc<Mutex<Option<Instant>>> = Arc::default();
+        let done = Arc::new(Notify::new());
+        let latency: Arc<Mutex<Duration>> = Arc::default();
+        let (f, d, l) = (failed_at.clone(), done.clone(), latency.clone());
+        let child = ChildSpec::worker("w", move |ctx: Ctx| {
+            let (failed_at, done, latency) = (f.clone(), d.clone(), l.clone());
+            async move {
+                if ctx.generation() == 0 {
+                    *failed_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+                    return Err("fail");
+                }
+                if let Some(t0) = *failed_at.lock().unwrap_or_else(|e| e.into_inner()) {
+                    *latency.lock().unwrap_or_else(|e| e.into_inner()) = t0.elapsed();
+                }
+                done.notify_one();
+                ctx.cancelled().await;
+                Ok(())
+            }
+        });
+        let spec = started(SupervisorSpec::builder("s1b").intensity(Intensity::unlimited()).child(child).build());
+        let running = start(spec).await;
+        done.notified().await;
+        latencies.push(*latency.lock().unwrap_or_else(|e| e.into_inner()));
+        let _ = running.shutdown().await;
+    }
+    median(latencies)
+}
+
+/// S2 and S3: start `n` children that wait for cancellation, then stop them
+/// in reverse order, each under a 5 s timeout.
+pub(crate) async fn start_stop(n: usize) -> (Duration, Duration) {
+    let spec = started(
+        SupervisorSpec::builder("s2")
+            .children(
+                (0..n).map(|i| ChildSpec::worker(format!("c{i}"), |ctx: Ctx| async move { ctx.cancelled().await })),
+            )
+            .build(),
+    );
+    let t0 = Instant::now();
+    let running = start(spec).await;
+    let start = t0.elapsed();
+    let t1 = Instant::now();
+    let _ = running.shutdown().await;
+    (start, t1.elapsed())
+}
+
+/// S4: one_for_all over `n` children; one fails; until all have stopped and
+/// started again. The median of `reps`.
+pub(crate) async fn group_restart(n: usize, reps: usize) -> Duration {
+    let trigger = Arc::new(Notify::new());
+    let failing = n / 2;
+    let children = (0..n).map(|i| {
+        let trigger = trigger.clone();
+        ChildSpec::worker(format!("c{i}"), move |ctx: Ctx| {
+            let trigger = trigger.clone();
+            async move {
+                if i == failing {
+                    tokio::select! {
+                        () = ctx.cancelled() => return Ok(()),
+                        () = trigger.notified() => return Err("fail"),
+                    }
+                }
+                ctx.cancelled().await;
+                Ok(())
+            }
+        })
+    });
+    let spec = started(
+        SupervisorSpec::builder("s4")
+            .strategy(Strategy::OneForAll)
+            .intensity(Intensity::unlimited())
+            .event_capacity(n * 8)
+            .children(children)
+            .build(),
+    );
+    let running = start(spec).await;
+    let mut events = running.subscribe();
+    let last: Arc<str> = Arc::from(format!("s4/c{}", n - 1));
+    let mut times = Vec::with_capacity(reps);
+    for rep in 1..=reps as u64 {
+        let t0 = Instant::now();
+        trigger.notify_one();
+        loop {
+            match events.recv().await {
+                Ok(Event::ChildStarted { path, generation }) if path == last && generation == rep => break,
+                Ok(_) => {}
+                Err(error) => panic!("bench events: {error}"),
+            }
+        }
+        times.push(t0.elapsed());
+    }
+    let _ = running.shutdown().await;
+    median(times)
+}
+
+pub(crate) fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}

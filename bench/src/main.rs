@@ -1,0 +1,170 @@
+//! The library against a hand-written raw-tokio floor: the same scenarios,
+//! in the same process, so every figure is a ratio that holds on a noisy
+//! machine.
+//!
+//! ```text
+//! cargo run --release -p bench            # full sizes (BENCHMARKS.md)
+//! cargo run --release -p bench -- --quick # tiny sizes, seconds
+//! ```
+
+mod floor;
+mod library;
+mod m1;
+mod report;
+mod rss;
+
+// M1 times the tree macro's expansion by calling it directly: its sources
+// are compiled in here, since a proc-macro crate exports only macros.
+#[allow(dead_code, unreachable_pub, clippy::all)]
+#[path = "../../supervisor-macros/src/child/mod.rs"]
+mod child;
+#[allow(dead_code, unreachable_pub, clippy::all)]
+#[path = "../../supervisor-macros/src/duration.rs"]
+mod duration;
+#[allow(dead_code, unreachable_pub, clippy::all)]
+#[path = "../../supervisor-macros/src/errors.rs"]
+mod errors;
+#[allow(dead_code, unreachable_pub, clippy::all)]
+#[path = "../../supervisor-macros/src/fields.rs"]
+mod fields;
+#[allow(dead_code, unreachable_pub, clippy::all)]
+#[path = "../../supervisor-macros/src/options.rs"]
+mod options;
+#[allow(dead_code, unreachable_pub, clippy::all)]
+#[path = "../../supervisor-macros/src/suggest.rs"]
+mod suggest;
+#[allow(dead_code, unreachable_pub, clippy::all)]
+#[path = "../../supervisor-macros/src/tree/mod.rs"]
+mod tree;
+
+use std::time::Duration;
+
+use report::{Better, Row};
+
+const BENCH_WORKERS: usize = 1;
+
+/// Sizes of one run.
+struct Sizes {
+    restarts: u64,
+    latency_samples: usize,
+    start_stop: [usize; 2],
+    group: usize,
+    group_reps: usize,
+    macro_children: usize,
+}
+
+const FULL: Sizes = Sizes {
+    restarts: 100_000,
+    latency_samples: 200,
+    start_stop: [10_000, 100_000],
+    group: 1_000,
+    group_reps: 100,
+    macro_children: 1_000,
+};
+
+const QUICK: Sizes = Sizes {
+    restarts: 2_000,
+    latency_samples: 20,
+    start_stop: [1_000, 10_000],
+    group: 100,
+    group_reps: 10,
+    macro_children: 100,
+};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--rss") {
+        // A child process measuring one start's memory: `--rss library|floor N`.
+        let (who, n) = (args.get(i + 1).cloned().unwrap_or_default(), args.get(i + 2).and_then(|n| n.parse().ok()));
+        match n {
+            Some(n) => rss::measure_here(&who, n),
+            None => eprintln!("usage: bench --rss library|floor N"),
+        }
+        return;
+    }
+    let sizes = if args.iter().any(|a| a == "--quick") { QUICK } else { FULL };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(BENCH_WORKERS).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot build a tokio runtime: {error}");
+            return;
+        }
+    };
+    let mut rows = Vec::new();
+    // `--only S1` runs one scenario (with its floor), for profiling.
+    let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+    let runs = |scenario: &str| only.as_deref().is_none_or(|o| o == scenario);
+    let mut emit = |row: Row| {
+        println!("{}", row.line());
+        rows.push(row);
+    };
+
+    // Both sides run in a spawned task, on a worker thread, as a supervisor
+    // loop does: driving the floor from `block_on`'s thread would charge it
+    // a cross-thread wake per operation.
+
+    if runs("S1") {
+        let n = sizes.restarts;
+        let (lib, flo) = (on_worker(&runtime, library::restarts(n)), on_worker(&runtime, floor::restarts(n)));
+        emit(Row::throughput(
+            "S1",
+            n as usize,
+            n as f64 / lib.as_secs_f64(),
+            n as f64 / flo.as_secs_f64(),
+            "restarts/s",
+        ));
+    }
+
+    if runs("S1b") {
+        let samples = sizes.latency_samples;
+        let (lib, flo) = (
+            on_worker(&runtime, library::restart_latency(samples)),
+            on_worker(&runtime, floor::restart_latency(samples)),
+        );
+        emit(Row::time("S1b", samples, lib, flo));
+    }
+
+    if runs("S2") {
+        let mut start_times = Vec::new();
+        for n in sizes.start_stop {
+            let (lib, flo) = (on_worker(&runtime, library::start_stop(n)), on_worker(&runtime, floor::start_stop(n)));
+            emit(Row::time("S2", n, lib.0, flo.0));
+            emit(Row::time("S3", n, lib.1, flo.1));
+            start_times.push((n, lib));
+        }
+        let big = sizes.start_stop[1];
+        let (lib_rss, floor_rss) = (rss::per_child("library", big), rss::per_child("floor", big));
+        emit(Row::new("S2mem", big, lib_rss, floor_rss, "bytes/child", Better::Lower));
+        if let [(n0, small), (n1, large)] = start_times[..] {
+            let scale = n1 as f64 / n0 as f64;
+            let growth = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64();
+            emit(Row::new("S2scale", n1, growth(small.0, large.0), scale, "x per 10x", Better::Lower));
+            emit(Row::new("S3scale", n1, growth(small.1, large.1), scale, "x per 10x", Better::Lower));
+        }
+    }
+
+    if runs("S4") {
+        let (children, reps) = (sizes.group, sizes.group_reps);
+        let (lib, flo) = (
+            on_worker(&runtime, library::group_restart(children, reps)),
+            on_worker(&runtime, floor::group_restart(children, reps)),
+        );
+        emit(Row::time("S4", children, lib, flo));
+    }
+
+    if runs("M1") {
+        let (lib, flo) = m1::expand_vs_parse(sizes.macro_children);
+        emit(Row::time("M1", sizes.macro_children, lib, flo));
+    }
+
+    println!();
+    println!("{}", report::table(&rows));
+}
+
+/// Runs a scenario in a spawned task, on a worker thread.
+fn on_worker<T: Send + Default + 'static>(
+    runtime: &tokio::runtime::Runtime,
+    scenario: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    runtime.block_on(async { tokio::spawn(scenario).await.unwrap_or_default() })
+}
