@@ -2,21 +2,35 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::child_return::ChildReturn;
+use tokio::task::JoinHandle;
+use tracing::{Instrument, Span};
+
 use crate::ctx::Ctx;
 use crate::policy::backoff::Backoff;
 use crate::policy::restart::Restart;
+use crate::runtime::task::{ChildTask, Report, TaskResult};
 use crate::supervisor_spec::SupervisorSpec;
 
-/// The boxed future of one child incarnation.
-pub(crate) type ChildFuture = Pin<Box<dyn Future<Output = Result<(), Arc<str>>> + Send>>;
+/// Spawns a fresh incarnation of a child: calls its factory with the `Ctx`
+/// and spawns the future it returns, unboxed, inside the task that reports
+/// its end.
+pub(crate) type Launch = Arc<dyn Fn(Ctx, Report, Span) -> JoinHandle<()> + Send + Sync>;
 
-/// Makes a fresh future for every start of a child.
-pub(crate) type Factory = Arc<dyn Fn(Ctx) -> ChildFuture + Send + Sync>;
+/// The launcher of a worker made by `factory`.
+pub(crate) fn launcher<F, Fut>(factory: F) -> Launch
+where
+    F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: ChildReturn,
+{
+    Arc::new(move |ctx, report, span| {
+        tokio::spawn(ChildTask::new(factory(ctx), report, TaskResult::of_worker).instrument(span))
+    })
+}
 
 /// How a child is stopped (OTP's `shutdown` child option).
 ///
@@ -62,7 +76,7 @@ pub enum ChildKind {
 
 #[derive(Clone)]
 pub(crate) enum Body {
-    Worker(Factory),
+    Worker(Launch),
     Supervisor(Arc<SupervisorSpec>),
 }
 
@@ -107,11 +121,7 @@ impl ChildSpec {
         Fut: Future + Send + 'static,
         Fut::Output: ChildReturn,
     {
-        let factory: Factory = Arc::new(move |ctx| {
-            let future = factory(ctx);
-            Box::pin(async move { future.await.into_child_result() })
-        });
-        ChildSpec::new(id.into(), Body::Worker(factory), Shutdown::worker_default(), None)
+        ChildSpec::new(id.into(), Body::Worker(launcher(factory)), Shutdown::worker_default(), None)
     }
 
     /// A nested supervisor; its id is the spec's name. It counts as started

@@ -8,6 +8,8 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::runtime::inbox::Message;
+
 /// What a child incarnation gets from its supervisor, as its first argument.
 ///
 /// A child should end soon after [`cancelled`](Ctx::cancelled) completes: it
@@ -44,7 +46,7 @@ pub(crate) struct Ready {
 
 #[derive(Clone)]
 pub(crate) struct ReadySignal {
-    pub(crate) tx: mpsc::UnboundedSender<Ready>,
+    pub(crate) tx: mpsc::UnboundedSender<Message>,
     pub(crate) ready: Ready,
 }
 
@@ -115,7 +117,7 @@ impl Ctx {
     pub fn ready(&self) {
         if let Some(signal) = &self.ready {
             // A closed channel means the supervisor is gone; nothing to tell.
-            let _ = signal.tx.send(signal.ready);
+            let _ = signal.tx.send(Message::Ready(signal.ready));
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::child_return::ChildReturn;
-use crate::child_spec::{Body, ChildSpec, Factory};
+use crate::child_spec::{Body, ChildSpec, Launch, launcher};
 use crate::control::{ChildCounts, ChildInfo, ControlError};
 use crate::ctx::Ctx;
 use crate::error::SpecError;
@@ -19,8 +19,8 @@ use crate::policy::restart::Restart;
 use crate::runtime::command::{Op, Reply};
 use crate::supervisor_spec::{SupervisorSpec, check_child, check_id};
 
-/// Makes a child's factory from type-erased arguments, or says it cannot.
-type Make = Arc<dyn Fn(Box<dyn Any + Send>) -> Option<Factory> + Send + Sync>;
+/// Makes a child's launcher from type-erased arguments, or says it cannot.
+type Make = Arc<dyn Fn(Box<dyn Any + Send>) -> Option<Launch> + Send + Sync>;
 
 /// The template every child of a dynamic supervisor is made from: a function
 /// of a [`Ctx`] and the child's arguments, plus the policies all its
@@ -59,11 +59,7 @@ impl<A: Clone + Send + Sync + 'static> ChildTemplate<A> {
         let make: Make = Arc::new(move |args: Box<dyn Any + Send>| {
             let args: A = *args.downcast::<A>().ok()?;
             let child = child.clone();
-            let factory: Factory = Arc::new(move |ctx| {
-                let future = child(ctx, args.clone());
-                Box::pin(async move { future.await.into_child_result() })
-            });
-            Some(factory)
+            Some(launcher(move |ctx| child(ctx, args.clone())))
         });
         ChildTemplate { prototype: ChildSpec::worker("template", |_ctx: Ctx| async {}), make, _args: PhantomData }
     }
@@ -115,10 +111,10 @@ impl Template {
     /// The spec of a new child with this id, or `None` if the arguments are
     /// of the wrong type.
     pub(crate) fn instantiate(&self, id: Arc<str>, args: Box<dyn Any + Send>) -> Option<ChildSpec> {
-        let factory = (self.make)(args)?;
+        let launch = (self.make)(args)?;
         let mut spec = self.prototype.clone();
         spec.id = id;
-        spec.body = Body::Worker(factory);
+        spec.body = Body::Worker(launch);
         Some(spec)
     }
 }

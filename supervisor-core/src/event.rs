@@ -2,7 +2,11 @@
 //! `tracing` events.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use tokio::sync::broadcast;
+pub use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::exit::ExitReason;
 
@@ -115,5 +119,89 @@ impl Event {
                 tracing::info!(supervisor = %supervisor, "supervisor stopped");
             }
         }
+    }
+}
+
+/// Where a tree publishes its events: a bounded broadcast channel, with a
+/// count of subscribers so that nothing is built when nobody listens.
+#[derive(Clone, Debug)]
+pub(crate) struct EventSink {
+    tx: broadcast::Sender<Event>,
+    subscribers: Arc<AtomicUsize>,
+}
+
+impl EventSink {
+    pub(crate) fn new(capacity: usize) -> Self {
+        EventSink { tx: broadcast::channel(capacity).0, subscribers: Arc::default() }
+    }
+
+    pub(crate) fn subscribe(&self) -> EventReceiver {
+        self.subscribers.fetch_add(1, Ordering::Relaxed);
+        EventReceiver { rx: self.tx.subscribe(), subscribers: self.subscribers.clone() }
+    }
+
+    /// Publishes the event `make` builds, if anyone (a subscriber, a
+    /// `tracing` subscriber, the metrics recorder) would see it.
+    pub(crate) fn emit(&self, make: impl FnOnce() -> Event) {
+        let subscribed = self.subscribers.load(Ordering::Relaxed) > 0;
+        let traced = tracing::level_filters::LevelFilter::current() != tracing::level_filters::LevelFilter::OFF;
+        if !(subscribed || traced || cfg!(feature = "metrics")) {
+            return;
+        }
+        let event = make();
+        event.trace();
+        match &event {
+            Event::ChildStarted { path, .. } => crate::metrics::started(path),
+            Event::RestartScheduled { path, .. } => crate::metrics::restarted(path),
+            _ => {}
+        }
+        if subscribed {
+            // A slow subscriber lags; it never blocks the loop.
+            let _ = self.tx.send(event);
+        }
+    }
+}
+
+/// A subscription to a tree's events, from
+/// [`SupervisorHandle::subscribe`](crate::SupervisorHandle::subscribe).
+///
+/// A subscriber that falls more than the tree's event capacity behind gets
+/// `RecvError::Lagged(n)`, saying how many events it missed, and then
+/// carries on from the oldest event still held.
+#[derive(Debug)]
+pub struct EventReceiver {
+    rx: broadcast::Receiver<Event>,
+    subscribers: Arc<AtomicUsize>,
+}
+
+impl EventReceiver {
+    /// The next event; waits for one.
+    ///
+    /// # Errors
+    /// `RecvError::Lagged(n)` after missing `n` events; `RecvError::Closed`
+    /// once the tree has stopped and every event has been read.
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is waiting.
+    ///
+    /// # Errors
+    /// `TryRecvError::Empty` if none is; `Lagged` and `Closed` as for `recv`.
+    pub fn try_recv(&mut self) -> Result<Event, TryRecvError> {
+        self.rx.try_recv()
+    }
+
+    /// Another subscription, from now on.
+    #[must_use]
+    pub fn resubscribe(&self) -> EventReceiver {
+        self.subscribers.fetch_add(1, Ordering::Relaxed);
+        EventReceiver { rx: self.rx.resubscribe(), subscribers: self.subscribers.clone() }
+    }
+}
+
+impl Drop for EventReceiver {
+    fn drop(&mut self) {
+        self.subscribers.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -3,16 +3,17 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::child_spec::ChildSpec;
 use crate::control::{ChildCounts, ChildInfo, ControlError};
 use crate::dynamic::DynamicHandle;
 use crate::error::SupervisorError;
-use crate::event::Event;
+use crate::event::{EventReceiver, EventSink};
 use crate::exit::ExitReport;
 use crate::runtime::LoopEnd;
-use crate::runtime::command::{Command, Message, Op, Reply};
+use crate::runtime::command::{Command, Op, Reply};
+use crate::runtime::inbox::Message;
 
 /// Controls and observes a running tree. Cloning is cheap; a handle does
 /// not own the tree and dropping one changes nothing.
@@ -54,18 +55,18 @@ pub struct SupervisorHandle {
 struct Inner {
     path: Arc<str>,
     done: watch::Receiver<Option<LoopEnd>>,
-    events: broadcast::Sender<Event>,
-    mailbox: mpsc::UnboundedSender<Message>,
+    events: EventSink,
+    inbox: mpsc::UnboundedSender<Message>,
 }
 
 impl SupervisorHandle {
     pub(crate) fn new(
         path: Arc<str>,
         done: watch::Receiver<Option<LoopEnd>>,
-        events: broadcast::Sender<Event>,
-        mailbox: mpsc::UnboundedSender<Message>,
+        events: EventSink,
+        inbox: mpsc::UnboundedSender<Message>,
     ) -> Self {
-        SupervisorHandle { inner: Arc::new(Inner { path, done, events, mailbox }), scope: Arc::new([]) }
+        SupervisorHandle { inner: Arc::new(Inner { path, done, events, inbox }), scope: Arc::new([]) }
     }
 
     /// The path of the supervisor this handle addresses.
@@ -163,7 +164,7 @@ impl SupervisorHandle {
     /// falls more than the spec's event capacity behind is told how many
     /// events it missed (`RecvError::Lagged`); it never slows the tree.
     #[must_use]
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self) -> EventReceiver {
         self.inner.events.subscribe()
     }
 
@@ -202,7 +203,7 @@ impl SupervisorHandle {
     pub(crate) async fn call(&self, op: Op) -> Result<Reply, ControlError> {
         let (reply, answer) = oneshot::channel();
         let command = Command { scope: self.scope.clone(), depth: 0, op, reply };
-        if self.inner.mailbox.send(Message::Command(command)).is_err() {
+        if self.inner.inbox.send(Message::Command(command)).is_err() {
             return Err(self.shutting_down());
         }
         answer.await.unwrap_or_else(|_| Err(self.shutting_down()))
@@ -213,8 +214,8 @@ impl SupervisorHandle {
     }
 
     pub(crate) fn request_stop(&self) {
-        // A closed mailbox means the loop has ended: nothing to stop.
-        let _ = self.inner.mailbox.send(Message::Stop);
+        // A closed inbox means the loop has ended: nothing to stop.
+        let _ = self.inner.inbox.send(Message::Stop);
     }
 
     pub(crate) fn outcome(&self) -> Option<LoopEnd> {

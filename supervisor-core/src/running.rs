@@ -1,10 +1,10 @@
 //! Starting a tree, and the value that owns it while it runs.
 
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{StartError, SupervisorError};
-use crate::event::Event;
+use crate::event::{EventReceiver, EventSink};
 use crate::exit::ExitReport;
 use crate::handle::SupervisorHandle;
 use crate::runtime::LoopEnd;
@@ -33,15 +33,15 @@ impl SupervisorSpec {
     /// # Ok(()) }
     /// ```
     pub async fn start(self) -> Result<RunningSupervisor, StartError> {
-        let (events, _) = broadcast::channel(self.event_capacity);
+        let events = EventSink::new(self.event_capacity);
         let (started_tx, started_rx) = oneshot::channel();
         let (done_tx, done_rx) = watch::channel(None);
-        let (mailbox, mailbox_rx) = mpsc::unbounded_channel();
+        let (inbox, rx) = mpsc::unbounded_channel();
         let link = Link {
             path: self.name.clone(),
             started: Started::Root(Some(started_tx)),
             events: events.clone(),
-            mailbox: mailbox_rx,
+            inbox: (inbox.clone(), rx),
         };
         let supervisor = SupervisorLoop::new(&self, link);
         let join = tokio::spawn(async move {
@@ -49,7 +49,7 @@ impl SupervisorSpec {
                 done_tx.send_replace(Some(end));
             }
         });
-        let handle = SupervisorHandle::new(self.name.clone(), done_rx, events, mailbox);
+        let handle = SupervisorHandle::new(self.name.clone(), done_rx, events, inbox);
         // Dropping this future mid-start stops whatever had started.
         let mut guard = StopOnDrop(Some(handle.clone()));
         if started_rx.await.is_ok() {
@@ -87,7 +87,7 @@ impl RunningSupervisor {
 
     /// Subscribes to the tree's events from now on.
     #[must_use]
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self) -> EventReceiver {
         self.handle.subscribe()
     }
 

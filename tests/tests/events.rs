@@ -3,8 +3,8 @@
 mod common;
 
 use common::{Action, Lab, drain, settle};
+use supervisor_core::RecvError;
 use supervisor_core::{ChildSpec, Intensity, SupervisorSpec};
-use tokio::sync::broadcast::error::RecvError;
 
 #[tokio::test(start_paused = true)]
 async fn a_restart_is_exited_then_restart_scheduled_then_started() {

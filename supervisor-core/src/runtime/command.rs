@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::Work;
+use super::inbox::Message;
 use super::plan::Step;
 use super::slots::{Slot, State};
 use super::supervisor::SupervisorLoop;
@@ -18,18 +19,6 @@ use crate::control::{ChildCounts, ChildInfo, ChildState, ControlError};
 use crate::supervisor_spec::check_child;
 
 pub(crate) type ReplyTx = oneshot::Sender<Result<Reply, ControlError>>;
-
-/// What a supervisor loop's mailbox carries.
-#[derive(Debug)]
-pub(crate) enum Message {
-    /// A control call.
-    Command(Command),
-    /// Stop every child in order, then end (from the owner, or the parent).
-    Stop,
-    /// Abort every child now and end once all have ended (the parent's
-    /// shutdown deadline for this supervisor passed).
-    Kill,
-}
 
 /// A control call on the supervisor at `scope` below the one receiving it.
 #[derive(Debug)]
@@ -95,14 +84,14 @@ impl SupervisorLoop {
     /// Passes a command down to the nested supervisor it names.
     fn forward(&mut self, mut command: Command) {
         let id = &command.scope[command.depth];
-        let mailbox = self.slots.find(id).and_then(|i| self.slots.get(i)).and_then(|slot| {
+        let inbox = self.slots.find(id).and_then(|i| self.slots.get(i)).and_then(|slot| {
             let nested = slot.live.as_ref()?.nested.as_ref()?;
-            Some(nested.mailbox.clone())
+            Some(nested.inbox.clone())
         });
         let path: Arc<str> = Arc::from(format!("{}/{id}", self.path));
         command.depth += 1;
-        if let Some(mailbox) = mailbox {
-            if let Err(failed) = mailbox.send(Message::Command(command)) {
+        if let Some(inbox) = inbox {
+            if let Err(failed) = inbox.send(Message::Command(command)) {
                 if let Message::Command(command) = failed.0 {
                     let _ = command.reply.send(Err(ControlError::NotASupervisor { path }));
                 }

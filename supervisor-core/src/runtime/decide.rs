@@ -10,7 +10,7 @@ use super::plan::Step;
 use super::slots::State;
 use super::supervisor::{Ending, SupervisorLoop};
 use crate::event::Event;
-use crate::policy::intensity::Verdict;
+use crate::policy::intensity::{Intensity, Verdict};
 use crate::policy::restart::Restart;
 use crate::policy::strategy::Strategy;
 
@@ -34,7 +34,6 @@ impl SupervisorLoop {
     /// A child ended on its own: restart it (and the siblings its strategy
     /// takes down), forget it, or give up.
     fn decide_exit(&mut self, index: usize, epoch: u64) {
-        let now = Instant::now();
         let Some(slot) = self.slots.get(index) else {
             return;
         };
@@ -57,9 +56,11 @@ impl SupervisorLoop {
             }
             return;
         }
-        if self.intensity.record(now) == Verdict::GiveUp {
+        // The clock is read only where a policy needs it.
+        let now = (self.limit != Intensity::unlimited() || slot.spec.backoff.is_some()).then(Instant::now);
+        if now.is_some_and(|now| self.intensity.record(now) == Verdict::GiveUp) {
             let child = slot.path.clone();
-            self.emit(Event::IntensityExceeded {
+            self.events.emit(|| Event::IntensityExceeded {
                 supervisor: self.path.clone(),
                 max: self.limit.max(),
                 period: self.limit.period(),
@@ -67,7 +68,12 @@ impl SupervisorLoop {
             self.begin_shutdown(Ending::GaveUp { child, reason });
             return;
         }
-        let delay = self.backoff_delay(index, now);
+        let delay = now.map_or(Duration::ZERO, |now| self.backoff_delay(index, now));
+        let at = now.map(|now| now + delay);
+        if self.strategy == Strategy::OneForOne {
+            self.restart(index, delay, at);
+            return;
+        }
         let members = self.affected(index);
 
         for &member in members.iter().rev() {
@@ -86,13 +92,24 @@ impl SupervisorLoop {
         for &member in &starts {
             if let Some(s) = self.slots.get(member) {
                 let generation = if s.ever_started { s.generation + 1 } else { 0 };
-                self.emit(Event::RestartScheduled { path: s.path.clone(), generation, delay });
+                self.events.emit(|| Event::RestartScheduled { path: s.path.clone(), generation, delay });
             }
         }
-        if delay.is_zero() {
-            self.plan.steps.extend(starts.into_iter().map(Step::Start));
-        } else {
-            self.plan.steps.push_back(Step::Delay { at: now + delay, slots: starts });
+        match at {
+            Some(at) if !delay.is_zero() => self.plan.steps.push_back(Step::Delay { at, slots: starts }),
+            _ => self.plan.steps.extend(starts.into_iter().map(Step::Start)),
+        }
+    }
+
+    /// Restarts one child (one-for-one): no sibling is touched.
+    fn restart(&mut self, index: usize, delay: Duration, at: Option<Instant>) {
+        if let Some(s) = self.slots.get(index) {
+            let generation = if s.ever_started { s.generation + 1 } else { 0 };
+            self.events.emit(|| Event::RestartScheduled { path: s.path.clone(), generation, delay });
+        }
+        match at {
+            Some(at) if !delay.is_zero() => self.plan.steps.push_back(Step::Delay { at, slots: vec![index] }),
+            _ => self.plan.steps.push_back(Step::Start(index)),
         }
     }
 
@@ -112,9 +129,6 @@ impl SupervisorLoop {
 
     /// The children restarted with the one at `index`, in start order.
     fn affected(&self, index: usize) -> Vec<usize> {
-        if self.strategy == Strategy::OneForOne {
-            return vec![index];
-        }
         let order: Vec<usize> = self.slots.in_order().collect();
         match order.iter().position(|&i| i == index) {
             Some(position) => order[self.strategy.affected(position, order.len())].to_vec(),

@@ -9,12 +9,12 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::Work;
-use super::command::Message;
+use super::inbox::Message;
 use super::plan::Step;
 use super::plan::Waiting;
 use super::slots::{Live, Nested, State};
 use super::supervisor::{Ending, Link, Phase, Started, SupervisorLoop};
-use super::task::{Body as TaskBody, ChildTask, Report, TaskExit, TaskResult};
+use super::task::{ChildTask, Report, TaskExit, TaskResult};
 use super::timers::{Timer, TimerKind};
 use crate::child_spec::{Body, Shutdown};
 use crate::control::ControlError;
@@ -24,12 +24,14 @@ use crate::event::Event;
 use crate::exit::{ExitReason, ExitReport};
 use crate::policy::restart::Restart;
 
+/// A nested supervisor's loop, boxed: its type contains the loop's own.
+type NestedLoop = std::pin::Pin<Box<dyn std::future::Future<Output = super::LoopEnd> + Send>>;
+
 impl SupervisorLoop {
     /// Spawns a new incarnation of a child that is not running.
     pub(crate) fn begin_start(&mut self, index: usize) {
         let epoch = self.new_epoch();
-        let ready_tx = self.ready_tx.clone();
-        let events = self.events.clone();
+
         let Some(slot) = self.slots.get_mut(index) else {
             return;
         };
@@ -54,23 +56,27 @@ impl SupervisorLoop {
         }
 
         let signal = Signal::new();
-        let ready = waits.map(|_| ReadySignal { tx: ready_tx, ready: Ready { slot: index, epoch } });
+        let ready = waits.map(|_| ReadySignal { tx: self.inbox_tx.clone(), ready: Ready { slot: index, epoch } });
         let span = tracing::info_span!("child", path = %slot.path, generation = slot.generation);
-        let (body, nested) = match &slot.spec.body {
-            Body::Worker(factory) => {
+        let report = Report { inbox: self.inbox_tx.clone(), slot: index, epoch };
+        let (task, nested) = match &slot.spec.body {
+            Body::Worker(launch) => {
                 let ctx = Ctx::new(signal.clone(), slot.path.clone(), slot.generation, ready);
-                (TaskBody::Worker(factory(ctx)), None)
+                (launch(ctx, report, span), None)
             }
             Body::Supervisor(spec) => {
-                let (mailbox, mailbox_rx) = mpsc::unbounded_channel();
-                let link =
-                    Link { path: slot.path.clone(), started: Started::Child(ready), events, mailbox: mailbox_rx };
-                let nested = SupervisorLoop::new(spec, link);
-                (TaskBody::Supervisor(Box::pin(nested.run())), Some(Nested { mailbox }))
+                let (inbox, rx) = mpsc::unbounded_channel();
+                let link = Link {
+                    path: slot.path.clone(),
+                    started: Started::Child(ready),
+                    events: self.events.clone(),
+                    inbox: (inbox.clone(), rx),
+                };
+                let nested = Box::pin(SupervisorLoop::new(spec, link).run());
+                let task = ChildTask::new(nested as NestedLoop, report, TaskResult::of_supervisor);
+                (tokio::spawn(task.instrument(span)), Some(Nested { inbox }))
             }
         };
-        let report = Report { exits: self.exits_tx.clone(), slot: index, epoch };
-        let task = tokio::spawn(ChildTask::new(body, report).instrument(span));
         self.alive += 1;
         slot.live = Some(Live { signal, task, nested });
         match waits {
@@ -92,8 +98,8 @@ impl SupervisorLoop {
         };
         slot.state = State::Running;
         slot.announced = true;
-        let event = Event::ChildStarted { path: slot.path.clone(), generation: slot.generation };
-        self.emit(event);
+        let slot = &*slot;
+        self.events.emit(|| Event::ChildStarted { path: slot.path.clone(), generation: slot.generation });
     }
 
     /// Asks a child to stop under its shutdown setting. Returns whether its
@@ -121,7 +127,7 @@ impl SupervisorLoop {
         if let Some(live) = &slot.live {
             if shutdown != Shutdown::Brutal {
                 match &live.nested {
-                    Some(nested) => drop(nested.mailbox.send(Message::Stop)),
+                    Some(nested) => drop(nested.inbox.send(Message::Stop)),
                     None => live.signal.cancel(),
                 }
             }
@@ -142,7 +148,7 @@ impl SupervisorLoop {
         };
         let Some(live) = &slot.live else { return };
         match &live.nested {
-            Some(nested) => drop(nested.mailbox.send(Message::Kill)),
+            Some(nested) => drop(nested.inbox.send(Message::Kill)),
             None => live.task.abort(),
         }
         slot.stop_began.get_or_insert_with(Instant::now);
@@ -222,7 +228,7 @@ impl SupervisorLoop {
                     *left -= 1;
                 }
             }
-            self.emit(Event::ChildStopped { path, generation, reason: reason.clone(), took });
+            self.events.emit(|| Event::ChildStopped { path, generation, reason: reason.clone(), took });
             if was_starting {
                 self.start_failed(index, epoch, reason);
             } else if temporary && !stopping {
@@ -231,7 +237,7 @@ impl SupervisorLoop {
             return;
         }
 
-        self.emit(Event::ChildExited { path, generation, reason: reason.clone() });
+        self.events.emit(|| Event::ChildExited { path, generation, reason: reason.clone() });
         if was_starting {
             self.start_failed(index, epoch, reason);
         } else if stopping {

@@ -5,6 +5,7 @@
 //! | [`supervisor`] | the loop: its state, its `select!`, how steps advance |
 //! | [`lifecycle`] | starting, stopping, aborting one child; reading its exit |
 //! | [`command`] | control calls: queries at once, changes as plan steps |
+//! | [`inbox`] | the one channel everything reaches the loop by |
 //! | [`decide`] | what an exit leads to: the policy turned into a plan |
 //! | [`shutdown`] | stopping the whole supervisor and its report |
 //! | [`plan`] | the sequence of stops and starts in progress |
@@ -14,6 +15,7 @@
 
 pub(crate) mod command;
 pub(crate) mod decide;
+pub(crate) mod inbox;
 pub(crate) mod lifecycle;
 pub(crate) mod plan;
 pub(crate) mod shutdown;

@@ -84,7 +84,7 @@ impl SupervisorLoop {
             LoopEnd::StartFailed(error) => Some(Arc::from(error.to_string())),
             LoopEnd::GaveUp(error) => Some(Arc::from(error.to_string())),
         };
-        self.emit(Event::SupervisorStopped { supervisor: self.path.clone(), error });
+        self.events.emit(|| Event::SupervisorStopped { supervisor: self.path.clone(), error });
         end
     }
 

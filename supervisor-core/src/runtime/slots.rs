@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::command::Message;
+use super::inbox::Message;
 use crate::child_spec::ChildSpec;
 use crate::ctx::Signal;
 use crate::exit::{ExitReason, ExitReport};
@@ -56,8 +56,17 @@ pub(crate) struct Live {
 /// The link to a running nested supervisor's loop.
 #[derive(Debug)]
 pub(crate) struct Nested {
-    /// Its mailbox: control calls, and stop and kill from its parent.
-    pub(crate) mailbox: mpsc::UnboundedSender<Message>,
+    /// Its inbox: control calls, and stop and kill from its parent.
+    pub(crate) inbox: mpsc::UnboundedSender<Message>,
+}
+
+impl Drop for Nested {
+    /// A parent that lets go of a running nested supervisor (it panicked, or
+    /// its task was dropped) takes the subtree down with it. Once the nested
+    /// loop has ended this finds its inbox closed and does nothing.
+    fn drop(&mut self) {
+        let _ = self.inbox.send(Message::Kill);
+    }
 }
 
 #[derive(Debug)]

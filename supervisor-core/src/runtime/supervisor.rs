@@ -10,20 +10,19 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, Sleep};
 
-use super::command::Message;
+use super::inbox::Message;
 use super::plan::{Plan, Step, Waiting};
 use super::slots::{Slot, Slots, State};
-use super::task::TaskExit;
 use super::timers::Timers;
 use super::{LoopEnd, Work};
 use crate::ctx::{Ready, ReadySignal};
 use crate::dynamic::Template;
 use crate::error::StartError;
-use crate::event::Event;
+use crate::event::EventSink;
 use crate::exit::ExitReason;
 use crate::policy::auto_shutdown::AutoShutdown;
 use crate::policy::intensity::{Intensity, IntensityWindow};
@@ -59,10 +58,9 @@ pub(crate) enum Started {
 pub(crate) struct Link {
     pub(crate) path: Arc<str>,
     pub(crate) started: Started,
-    pub(crate) events: broadcast::Sender<Event>,
-    /// Control calls, stop and kill. Closed when the owner is gone, which
-    /// counts as a stop request.
-    pub(crate) mailbox: mpsc::UnboundedReceiver<Message>,
+    pub(crate) events: EventSink,
+    /// The loop's inbox, and a sender to it for its children.
+    pub(crate) inbox: (mpsc::UnboundedSender<Message>, mpsc::UnboundedReceiver<Message>),
 }
 
 pub(crate) struct SupervisorLoop {
@@ -74,9 +72,11 @@ pub(crate) struct SupervisorLoop {
     /// The explicit shutdown order, by child id.
     pub(crate) stages: Option<Vec<Vec<Arc<str>>>>,
     pub(crate) slots: Slots,
-    /// Where every child task reports its end.
-    pub(crate) exits_tx: mpsc::UnboundedSender<TaskExit>,
-    exits_rx: mpsc::UnboundedReceiver<TaskExit>,
+    /// Where children report their end and readiness.
+    pub(crate) inbox_tx: mpsc::UnboundedSender<Message>,
+    inbox: mpsc::UnboundedReceiver<Message>,
+    /// Calls, stop and kill received this turn, handled after its timers.
+    deferred: Vec<Message>,
     /// Child tasks spawned whose end has not been reported yet.
     pub(crate) alive: usize,
     /// Handles of tasks that reported their end, awaited before the loop
@@ -88,14 +88,11 @@ pub(crate) struct SupervisorLoop {
     sleep_at: Option<Instant>,
     pub(crate) plan: Plan,
     pub(crate) work: VecDeque<Work>,
-    pub(crate) ready_tx: mpsc::UnboundedSender<Ready>,
-    ready_rx: mpsc::UnboundedReceiver<Ready>,
-    mailbox: mpsc::UnboundedReceiver<Message>,
-    mailbox_open: bool,
+
     pub(crate) killed: bool,
     pub(crate) phase: Phase,
     pub(crate) rng: JitterRng,
-    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) events: EventSink,
     started: Started,
     /// For a dynamic supervisor, the template of its children.
     pub(crate) template: Option<Arc<Template>>,
@@ -107,8 +104,7 @@ pub(crate) struct SupervisorLoop {
 impl SupervisorLoop {
     pub(crate) fn new(spec: &SupervisorSpec, link: Link) -> Self {
         let now = Instant::now();
-        let (ready_tx, ready_rx) = mpsc::unbounded_channel();
-        let (exits_tx, exits_rx) = mpsc::unbounded_channel();
+        let (inbox_tx, inbox) = link.inbox;
         let mut slots = Slots::with_capacity(spec.children.len());
         for child in &spec.children {
             let path: Arc<str> = Arc::from(format!("{}/{}", link.path, child.id));
@@ -125,8 +121,9 @@ impl SupervisorLoop {
             auto_shutdown: spec.auto_shutdown,
             stages,
             slots,
-            exits_tx,
-            exits_rx,
+            inbox_tx,
+            inbox,
+            deferred: Vec::new(),
             alive: 0,
             reaping: Vec::new(),
             timers: Timers::default(),
@@ -134,10 +131,7 @@ impl SupervisorLoop {
             sleep_at: None,
             plan: Plan::default(),
             work: VecDeque::new(),
-            ready_tx,
-            ready_rx,
-            mailbox: link.mailbox,
-            mailbox_open: true,
+
             killed: false,
             phase: Phase::Starting,
             rng: spec.jitter_seed.map_or_else(JitterRng::from_entropy, JitterRng::seeded),
@@ -164,13 +158,41 @@ impl SupervisorLoop {
             self.arm_sleep();
             tokio::select! {
                 biased;
-                // Exits, readiness and due timers first: a call that arrives
-                // at the same instant sees their effect.
-                Some(exit) = self.exits_rx.recv() => self.on_exit(exit),
-                Some(ready) = self.ready_rx.recv() => self.on_ready(ready),
-                () = &mut self.sleep, if self.sleep_at.is_some() => self.on_timers(),
-                message = self.mailbox.recv(), if self.mailbox_open => self.on_message(message),
+                () = &mut self.sleep, if self.sleep_at.is_some() => {}
+                Some(message) = self.inbox.recv() => self.take(message),
             }
+            self.turn();
+        }
+    }
+
+    /// One turn after a wake: what else has arrived (a bounded batch), then
+    /// due timers, then the calls, stops and kills of this turn. So exits
+    /// and readiness come before timers, and timers before calls, whatever
+    /// the order they reached the inbox in.
+    fn turn(&mut self) {
+        for _ in 0..256 {
+            match self.inbox.try_recv() {
+                Ok(message) => self.take(message),
+                Err(_) => break,
+            }
+        }
+        if self.sleep_at.is_some() && self.sleep.is_elapsed() {
+            self.on_timers();
+        }
+        if !self.deferred.is_empty() {
+            // What the exits and timers set in motion happens first.
+            self.drive();
+            for message in std::mem::take(&mut self.deferred) {
+                self.on_message(message);
+            }
+        }
+    }
+
+    fn take(&mut self, message: Message) {
+        match message {
+            Message::Exit(exit) => self.on_exit(exit),
+            Message::Ready(ready) => self.on_ready(ready),
+            control => self.deferred.push(control),
         }
     }
 
@@ -234,17 +256,6 @@ impl SupervisorLoop {
         self.next_epoch
     }
 
-    pub(crate) fn emit(&self, event: Event) {
-        event.trace();
-        match &event {
-            Event::ChildStarted { path, .. } => crate::metrics::started(path),
-            Event::RestartScheduled { path, .. } => crate::metrics::restarted(path),
-            _ => {}
-        }
-        // No subscriber is not an error; a slow one lags, it never blocks us.
-        let _ = self.events.send(event);
-    }
-
     fn signal_started(&mut self) {
         match &mut self.started {
             Started::Root(tx) => {
@@ -254,24 +265,20 @@ impl SupervisorLoop {
             }
             Started::Child(signal) => {
                 if let Some(signal) = signal.take() {
-                    let _ = signal.tx.send(signal.ready);
+                    let _ = signal.tx.send(Message::Ready(signal.ready));
                 }
             }
         }
     }
 
-    fn on_message(&mut self, message: Option<Message>) {
+    fn on_message(&mut self, message: Message) {
         match message {
-            Some(Message::Command(command)) => self.on_command(command),
-            Some(Message::Kill) if !self.killed => self.on_kill(),
-            Some(Message::Stop) if !self.is_stopping() => self.on_stop_requested(),
-            Some(Message::Stop | Message::Kill) => {}
-            None => {
-                self.mailbox_open = false;
-                if !self.is_stopping() {
-                    self.on_stop_requested();
-                }
-            }
+            Message::Command(command) => self.on_command(command),
+            Message::Kill if !self.killed => self.on_kill(),
+            Message::Stop if !self.is_stopping() => self.on_stop_requested(),
+            Message::Exit(exit) => self.on_exit(exit),
+            Message::Ready(ready) => self.on_ready(ready),
+            Message::Stop | Message::Kill => {}
         }
     }
 

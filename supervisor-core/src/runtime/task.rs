@@ -1,9 +1,10 @@
 //! The spawned task of one incarnation, which reports its own end.
 //!
-//! The task reports on the supervisor's exit channel exactly once: when the
-//! child returns, when it panics (the panic message is kept), or, if the task
-//! is aborted, from its `Drop`, after the child's future has been dropped. So
-//! an exit always arrives after the child's own code is gone.
+//! The task reports on its supervisor's inbox exactly once: when the child
+//! returns, when it panics (the panic message is kept), or, if the task is
+//! aborted, from its `Drop`, after the child's future has been dropped. So
+//! an exit always arrives after the child's own code is gone. The child's
+//! future is stored inline, not boxed: a restart allocates one task.
 
 use std::any::Any;
 use std::future::Future;
@@ -12,20 +13,24 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
 use tokio::sync::mpsc;
 
 use super::LoopEnd;
-use crate::child_spec::ChildFuture;
+use super::inbox::Message;
+use crate::child_return::ChildReturn;
 use crate::error::SupervisorError;
 use crate::exit::ExitReport;
 
 /// What an incarnation's task reports to its supervisor.
+#[derive(Debug)]
 pub(crate) struct TaskExit {
     pub(crate) slot: usize,
     pub(crate) epoch: u64,
     pub(crate) result: TaskResult,
 }
 
+#[derive(Debug)]
 pub(crate) enum TaskResult {
     /// A worker's own result.
     Worker(Result<(), Arc<str>>),
@@ -37,83 +42,81 @@ pub(crate) enum TaskResult {
     Aborted,
 }
 
-/// The future of a child: a worker's, or a nested supervisor's loop.
-pub(crate) enum Body {
-    Worker(ChildFuture),
-    Supervisor(Pin<Box<dyn Future<Output = LoopEnd> + Send>>),
-}
+impl TaskResult {
+    pub(crate) fn of_worker<R: ChildReturn>(output: R) -> TaskResult {
+        TaskResult::Worker(output.into_child_result())
+    }
 
-impl Body {
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<TaskResult> {
-        match self {
-            Body::Worker(future) => future.as_mut().poll(cx).map(TaskResult::Worker),
-            Body::Supervisor(future) => future.as_mut().poll(cx).map(|end| match end {
-                LoopEnd::Stopped(report) => TaskResult::Supervisor(Ok(report)),
-                LoopEnd::GaveUp(error) => TaskResult::Supervisor(Err(error)),
-                LoopEnd::StartFailed(error) => TaskResult::Worker(Err(Arc::from(error.to_string()))),
-            }),
+    pub(crate) fn of_supervisor(end: LoopEnd) -> TaskResult {
+        match end {
+            LoopEnd::Stopped(report) => TaskResult::Supervisor(Ok(report)),
+            LoopEnd::GaveUp(error) => TaskResult::Supervisor(Err(error)),
+            LoopEnd::StartFailed(error) => TaskResult::Worker(Err(Arc::from(error.to_string()))),
         }
     }
 }
 
 /// Where a task reports its end.
+#[derive(Debug)]
 pub(crate) struct Report {
-    pub(crate) exits: mpsc::UnboundedSender<TaskExit>,
+    pub(crate) inbox: mpsc::UnboundedSender<Message>,
     pub(crate) slot: usize,
     pub(crate) epoch: u64,
 }
 
 impl Report {
     fn send(self, result: TaskResult) {
-        // A closed channel means the supervisor is gone; nobody to tell.
-        let _ = self.exits.send(TaskExit { slot: self.slot, epoch: self.epoch, result });
+        // A closed inbox means the supervisor is gone; nobody to tell.
+        let _ = self.inbox.send(Message::Exit(TaskExit { slot: self.slot, epoch: self.epoch, result }));
     }
 }
 
-/// The future spawned for one incarnation.
-pub(crate) struct ChildTask {
-    body: Option<Body>,
-    report: Option<Report>,
-}
-
-impl ChildTask {
-    pub(crate) fn new(body: Body, report: Report) -> Self {
-        ChildTask { body: Some(body), report: Some(report) }
+pin_project! {
+    /// The future spawned for one incarnation.
+    pub(crate) struct ChildTask<F: Future> {
+        #[pin]
+        future: Option<F>,
+        report: Option<Report>,
+        result: fn(F::Output) -> TaskResult,
     }
 
-    fn end(&mut self, result: TaskResult) {
-        self.body = None;
-        if let Some(report) = self.report.take() {
-            report.send(result);
+    impl<F: Future> PinnedDrop for ChildTask<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(report) = this.report.take() {
+                // Aborted: drop the child's future first (a panic while
+                // dropping it must not keep the supervisor from hearing).
+                let mut future = this.future;
+                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| future.set(None)));
+                report.send(TaskResult::Aborted);
+            }
         }
     }
 }
 
-impl Future for ChildTask {
+impl<F: Future> ChildTask<F> {
+    pub(crate) fn new(future: F, report: Report, result: fn(F::Output) -> TaskResult) -> Self {
+        ChildTask { future: Some(future), report: Some(report), result }
+    }
+}
+
+impl<F: Future> Future for ChildTask<F> {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(body) = self.body.as_mut() else { return Poll::Ready(()) };
-        let result = match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else { return Poll::Ready(()) };
+        let result = match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(result)) => result,
+            Ok(Poll::Ready(output)) => (this.result)(output),
             Err(payload) => TaskResult::Panicked(panic_message(payload)),
         };
         // The child's future is dropped before its end is reported.
-        self.end(result);
-        Poll::Ready(())
-    }
-}
-
-impl Drop for ChildTask {
-    fn drop(&mut self) {
-        if self.report.is_some() {
-            // Aborted: drop the child's future first (a panic while dropping
-            // it must not keep the supervisor from hearing of the end).
-            let body = self.body.take();
-            let _ = std::panic::catch_unwind(AssertUnwindSafe(move || drop(body)));
-            self.end(TaskResult::Aborted);
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
+        if let Some(report) = this.report.take() {
+            report.send(result);
         }
+        Poll::Ready(())
     }
 }
 
@@ -147,27 +150,34 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> Arc<str> {
 mod tests {
     use super::*;
 
-    fn report() -> (Report, mpsc::UnboundedReceiver<TaskExit>) {
-        let (exits, rx) = mpsc::unbounded_channel();
-        (Report { exits, slot: 3, epoch: 9 }, rx)
+    fn report() -> (Report, mpsc::UnboundedReceiver<Message>) {
+        let (inbox, rx) = mpsc::unbounded_channel();
+        (Report { inbox, slot: 3, epoch: 9 }, rx)
+    }
+
+    async fn exit(rx: &mut mpsc::UnboundedReceiver<Message>) -> TaskExit {
+        match rx.recv().await {
+            Some(Message::Exit(exit)) => exit,
+            other => panic!("expected an exit, got {other:?}"),
+        }
     }
 
     #[tokio::test]
     async fn reports_a_return_a_panic_and_an_abort_exactly_once() {
         let (r, mut rx) = report();
-        ChildTask::new(Body::Worker(Box::pin(async { Err(Arc::from("no")) })), r).await;
-        let exit = rx.recv().await.unwrap();
-        assert!(matches!((exit.slot, exit.epoch, exit.result), (3, 9, TaskResult::Worker(Err(e))) if &*e == "no"));
+        ChildTask::new(async { Err::<(), _>("no") }, r, TaskResult::of_worker).await;
+        let e = exit(&mut rx).await;
+        assert!(matches!((e.slot, e.epoch, e.result), (3, 9, TaskResult::Worker(Err(m))) if &*m == "no"));
 
         let (r, mut rx) = report();
-        ChildTask::new(Body::Worker(Box::pin(async { panic!("kaput") })), r).await;
-        assert!(matches!(rx.recv().await.unwrap().result, TaskResult::Panicked(m) if &*m == "kaput"));
+        ChildTask::new(async { panic!("kaput") }, r, TaskResult::of_worker::<()>).await;
+        assert!(matches!(exit(&mut rx).await.result, TaskResult::Panicked(m) if &*m == "kaput"));
 
         let (r, mut rx) = report();
-        let task = tokio::spawn(ChildTask::new(Body::Worker(Box::pin(std::future::pending())), r));
+        let task = tokio::spawn(ChildTask::new(std::future::pending::<()>(), r, TaskResult::of_worker));
         task.abort();
         let _ = task.await;
-        assert!(matches!(rx.recv().await.unwrap().result, TaskResult::Aborted));
+        assert!(matches!(exit(&mut rx).await.result, TaskResult::Aborted));
         assert!(rx.try_recv().is_err(), "exactly once");
     }
 

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use supervisor_core::{ChildSpec, Ctx, Event};
-use tokio::sync::{broadcast, mpsc};
+use supervisor_core::{ChildSpec, Ctx, Event, EventReceiver};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// What a scripted child does when told.
@@ -190,7 +190,7 @@ pub async fn settle() {
 }
 
 /// Drains the events received so far, as short strings.
-pub fn drain(events: &mut broadcast::Receiver<Event>) -> Vec<String> {
+pub fn drain(events: &mut EventReceiver) -> Vec<String> {
     let mut out = Vec::new();
     while let Ok(event) = events.try_recv() {
         out.push(describe(&event));
