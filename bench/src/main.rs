@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use report::{Better, Row};
 
-const BENCH_WORKERS: usize = 1;
+const BENCH_WORKERS: usize = 2;
 
 /// Sizes of one run.
 struct Sizes {

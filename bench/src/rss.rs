@@ -43,8 +43,12 @@ pub(crate) fn measure_here(who: &str, n: usize) {
                         .build()
                         .ok();
                 let Some(spec) = spec else { return f64::NAN };
+                let built = resident_bytes();
                 let Ok(running) = spec.start().await else { return f64::NAN };
                 let after = resident_bytes();
+                if std::env::var_os("BENCH_RSS_DETAIL").is_some() {
+                    eprintln!("spec {} start {}", (built - before) / n, after.saturating_sub(built) / n);
+                }
                 let _ = running.shutdown().await;
                 after
             }

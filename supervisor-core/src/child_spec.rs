@@ -12,13 +12,13 @@ use tracing::{Instrument, Span};
 use crate::ctx::Ctx;
 use crate::policy::backoff::Backoff;
 use crate::policy::restart::Restart;
-use crate::runtime::task::{ChildTask, Report, TaskResult};
+use crate::runtime::task::{ChildTask, Report, WorkerOutcome};
 use crate::supervisor_spec::SupervisorSpec;
 
 /// Spawns a fresh incarnation of a child: calls its factory with the `Ctx`
 /// and spawns the future it returns, unboxed, inside the task that reports
-/// its end.
-pub(crate) type Launch = Arc<dyn Fn(Ctx, Report, Span) -> JoinHandle<()> + Send + Sync>;
+/// its end, in the incarnation's span if there is one.
+pub(crate) type Launch = Arc<dyn Fn(Ctx, Report, Option<Span>) -> JoinHandle<()> + Send + Sync>;
 
 /// The launcher of a worker made by `factory`.
 pub(crate) fn launcher<F, Fut>(factory: F) -> Launch
@@ -28,7 +28,12 @@ where
     Fut::Output: ChildReturn,
 {
     Arc::new(move |ctx, report, span| {
-        tokio::spawn(ChildTask::new(factory(ctx), report, TaskResult::of_worker).instrument(span))
+        let task = ChildTask::<_, WorkerOutcome>::new(factory(ctx), report);
+        match span {
+            Some(span) => tokio::spawn(task.instrument(span)),
+            // No span, no wrapper: a smaller task per child.
+            None => tokio::spawn(task),
+        }
     })
 }
 
@@ -105,7 +110,8 @@ pub struct ChildSpec {
     pub(crate) body: Body,
     pub(crate) restart: Restart,
     pub(crate) shutdown: Shutdown,
-    pub(crate) backoff: Option<Backoff>,
+    /// Boxed: most children have none, and a spec is kept per child.
+    pub(crate) backoff: Option<Box<Backoff>>,
     pub(crate) wait_ready: Option<Option<Duration>>,
     pub(crate) significant: bool,
 }
@@ -153,7 +159,7 @@ impl ChildSpec {
 
     /// Wait this long between restarts. Default: restart at once.
     pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = Some(backoff);
+        self.backoff = Some(Box::new(backoff));
         self
     }
 

@@ -1,7 +1,6 @@
 //! The context a child runs with: its stop signal, identity and readiness.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -30,8 +29,17 @@ use crate::runtime::inbox::Message;
 /// # let _ = ticker;
 /// ```
 #[derive(Clone)]
-pub struct Ctx {
-    signal: Signal,
+pub struct Ctx(Arc<Incarnation>);
+
+/// Everything about one incarnation, in one allocation shared by the child
+/// (its `Ctx` and clones) and its supervisor (which cancels it): a stop flag
+/// and a `Notify`, a `CancellationToken` made only if the child asks for
+/// one, and the child's identity. A `Ctx` is one pointer, so it adds little
+/// to every child's task.
+struct Incarnation {
+    cancelled: AtomicBool,
+    notify: Notify,
+    token: OnceLock<CancellationToken>,
     path: Arc<str>,
     generation: u64,
     ready: Option<ReadySignal>,
@@ -51,12 +59,19 @@ pub(crate) struct ReadySignal {
 }
 
 impl Ctx {
-    pub(crate) fn new(signal: Signal, path: Arc<str>, generation: u64, ready: Option<ReadySignal>) -> Self {
-        Ctx { signal, path, generation, ready }
+    pub(crate) fn new(path: Arc<str>, generation: u64, ready: Option<ReadySignal>) -> Self {
+        Ctx(Arc::new(Incarnation {
+            cancelled: AtomicBool::new(false),
+            notify: Notify::new(),
+            token: OnceLock::new(),
+            path,
+            generation,
+            ready,
+        }))
     }
 
     /// A context that belongs to no supervisor: for calling a child's
-    /// function directly, in a test for instance. Cancel it through
+    /// function directly, in a test for instance. Stop it through
     /// [`token`](Ctx::token).
     ///
     /// ```
@@ -69,87 +84,10 @@ impl Ctx {
     /// ```
     #[must_use]
     pub fn detached(path: &str) -> Self {
-        Ctx::new(Signal::new(), Arc::from(path), 0, None)
+        Ctx::new(Arc::from(path), 0, None)
     }
 
-    /// Completes when the supervisor asks this child to stop.
-    pub fn cancelled(&self) -> impl Future<Output = ()> + Send + '_ {
-        self.signal.cancelled()
-    }
-
-    /// Whether the supervisor has asked this child to stop.
-    #[must_use]
-    pub fn is_cancelled(&self) -> bool {
-        self.signal.is_cancelled()
-    }
-
-    /// The stop signal as a [`CancellationToken`], to hand to code that takes
-    /// one. It is cancelled when the supervisor asks this child to stop, and
-    /// cancelling it counts as that request for [`cancelled`](Ctx::cancelled).
-    #[must_use]
-    pub fn token(&self) -> CancellationToken {
-        self.signal.token()
-    }
-
-    /// The child's path in the tree, such as `app/consumers/orders`.
-    #[must_use]
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// The child's id: the last segment of its path.
-    #[must_use]
-    pub fn id(&self) -> &str {
-        self.path.rsplit('/').next().unwrap_or(&self.path)
-    }
-
-    /// Which incarnation this is: 0 for the first start, then one more for
-    /// every restart.
-    #[must_use]
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-
-    /// Tells the supervisor this child has started. Only children declared
-    /// with [`ChildSpec::wait_ready`](crate::ChildSpec::wait_ready) are
-    /// waited for; for the others this does nothing. Calling it again does
-    /// nothing.
-    pub fn ready(&self) {
-        if let Some(signal) = &self.ready {
-            // A closed channel means the supervisor is gone; nothing to tell.
-            let _ = signal.tx.send(Message::Ready(signal.ready));
-        }
-    }
-}
-
-impl fmt::Debug for Ctx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ctx")
-            .field("path", &self.path)
-            .field("generation", &self.generation)
-            .field("cancelled", &self.signal.is_cancelled())
-            .finish()
-    }
-}
-
-/// The stop signal of one incarnation: a flag and a `Notify`, with a
-/// `CancellationToken` made only when the child asks for one. Cheaper than a
-/// token per incarnation, whose every clone and drop takes a lock.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Signal(Arc<SignalState>);
-
-#[derive(Debug, Default)]
-struct SignalState {
-    cancelled: AtomicBool,
-    notify: Notify,
-    token: OnceLock<CancellationToken>,
-}
-
-impl Signal {
-    pub(crate) fn new() -> Self {
-        Signal::default()
-    }
-
+    /// The supervisor asks this incarnation to stop.
     pub(crate) fn cancel(&self) {
         self.0.cancelled.store(true, Ordering::SeqCst);
         self.0.notify.notify_waiters();
@@ -158,36 +96,84 @@ impl Signal {
         }
     }
 
-    fn is_cancelled(&self) -> bool {
-        self.0.cancelled.load(Ordering::SeqCst) || self.0.token.get().is_some_and(CancellationToken::is_cancelled)
-    }
-
-    async fn cancelled(&self) {
+    /// Completes when the supervisor asks this child to stop.
+    pub async fn cancelled(&self) {
         loop {
+            if let Some(token) = self.0.token.get() {
+                // The child asked for a token, which now carries the request
+                // both ways. Boxed: rare, and it keeps this future small (it
+                // is part of every child's task).
+                return Box::pin(token.clone().cancelled_owned()).await;
+            }
             let mut notified = std::pin::pin!(self.0.notify.notified());
             notified.as_mut().enable();
             if self.is_cancelled() {
                 return;
             }
-            match self.0.token.get() {
-                Some(token) => tokio::select! {
-                    () = notified => {}
-                    () = token.cancelled() => return,
-                },
-                None => notified.await,
-            }
+            // Woken by `cancel`, or by `token` being made.
+            notified.await;
         }
     }
 
-    fn token(&self) -> CancellationToken {
+    /// Whether the supervisor has asked this child to stop.
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::SeqCst) || self.0.token.get().is_some_and(CancellationToken::is_cancelled)
+    }
+
+    /// The stop signal as a [`CancellationToken`], to hand to code that takes
+    /// one. It is cancelled when the supervisor asks this child to stop, and
+    /// cancelling it counts as that request for [`cancelled`](Ctx::cancelled).
+    #[must_use]
+    pub fn token(&self) -> CancellationToken {
         let token = self.0.token.get_or_init(CancellationToken::new).clone();
-        // Waiters start watching the token too; a cancel that raced with
-        // its creation still reaches it.
+        // Waiters start watching the token; a cancel that raced with its
+        // creation still reaches it.
         self.0.notify.notify_waiters();
         if self.0.cancelled.load(Ordering::SeqCst) {
             token.cancel();
         }
         token
+    }
+
+    /// The child's path in the tree, such as `app/consumers/orders`.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+
+    /// The child's id: the last segment of its path.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        self.0.path.rsplit('/').next().unwrap_or(&self.0.path)
+    }
+
+    /// Which incarnation this is: 0 for the first start, then one more for
+    /// every restart.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.0.generation
+    }
+
+    /// Tells the supervisor this child has started. Only children declared
+    /// with [`ChildSpec::wait_ready`](crate::ChildSpec::wait_ready) are
+    /// waited for; for the others this does nothing. Calling it again does
+    /// nothing.
+    pub fn ready(&self) {
+        if let Some(signal) = &self.0.ready {
+            // A closed inbox means the supervisor is gone; nothing to tell.
+            let _ = signal.tx.send(Message::Ready(signal.ready));
+        }
+    }
+}
+
+impl fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ctx")
+            .field("path", &self.0.path)
+            .field("generation", &self.0.generation)
+            .field("cancelled", &self.is_cancelled())
+            .finish()
     }
 }
 
@@ -198,22 +184,22 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn cancel_wakes_waiters_and_reaches_tokens_made_before_or_after() {
-        let signal = Signal::new();
-        let early = signal.token();
+        let ctx = Ctx::detached("t/w");
+        let early = ctx.token();
         let waiter = tokio::spawn({
-            let signal = signal.clone();
-            async move { signal.cancelled().await }
+            let ctx = ctx.clone();
+            async move { ctx.cancelled().await }
         });
         tokio::time::sleep(Duration::from_millis(1)).await;
         assert!(!waiter.is_finished());
-        signal.cancel();
+        ctx.cancel();
         waiter.await.unwrap();
         assert!(early.is_cancelled());
-        assert!(signal.token().is_cancelled());
+        assert!(ctx.token().is_cancelled());
     }
 
     #[tokio::test(start_paused = true)]
-    async fn cancelling_the_token_counts_as_the_request() {
+    async fn a_waiter_switches_to_a_token_made_while_it_waits() {
         let ctx = Ctx::detached("t/w");
         let waiter = tokio::spawn({
             let ctx = ctx.clone();

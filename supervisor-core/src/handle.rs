@@ -203,7 +203,7 @@ impl SupervisorHandle {
     pub(crate) async fn call(&self, op: Op) -> Result<Reply, ControlError> {
         let (reply, answer) = oneshot::channel();
         let command = Command { scope: self.scope.clone(), depth: 0, op, reply };
-        if self.inner.inbox.send(Message::Command(command)).is_err() {
+        if self.inner.inbox.send(Message::Command(Box::new(command))).is_err() {
             return Err(self.shutting_down());
         }
         answer.await.unwrap_or_else(|_| Err(self.shutting_down()))

@@ -43,13 +43,14 @@ impl SupervisorSpec {
             events: events.clone(),
             inbox: (inbox.clone(), rx),
         };
-        let supervisor = SupervisorLoop::new(&self, link);
+        let name = self.name.clone();
+        let supervisor = SupervisorLoop::new(self, link);
         let join = tokio::spawn(async move {
             if let Ok(end) = CatchUnwind(Box::pin(supervisor.run())).await {
                 done_tx.send_replace(Some(end));
             }
         });
-        let handle = SupervisorHandle::new(self.name.clone(), done_rx, events, inbox);
+        let handle = SupervisorHandle::new(name.clone(), done_rx, events, inbox);
         // Dropping this future mid-start stops whatever had started.
         let mut guard = StopOnDrop(Some(handle.clone()));
         if started_rx.await.is_ok() {
@@ -60,7 +61,7 @@ impl SupervisorSpec {
         let _ = join.await;
         match handle.outcome() {
             Some(LoopEnd::StartFailed(error)) => Err(error),
-            _ => Err(StartError::ShutDown { supervisor: self.name.clone() }),
+            _ => Err(StartError::ShutDown { supervisor: name }),
         }
     }
 }

@@ -7,7 +7,6 @@ use std::any::Any;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use super::Work;
 use super::inbox::Message;
@@ -62,7 +61,7 @@ pub(crate) enum Reply {
 }
 
 impl SupervisorLoop {
-    pub(crate) fn on_command(&mut self, mut command: Command) {
+    pub(crate) fn on_command(&mut self, mut command: Box<Command>) {
         if command.depth < command.scope.len() {
             return self.forward(command);
         }
@@ -75,20 +74,20 @@ impl SupervisorLoop {
             }
             op => {
                 command.op = op;
-                return self.run_command(command);
+                return self.run_command(*command);
             }
         };
         let _ = command.reply.send(result);
     }
 
     /// Passes a command down to the nested supervisor it names.
-    fn forward(&mut self, mut command: Command) {
+    fn forward(&mut self, mut command: Box<Command>) {
         let id = &command.scope[command.depth];
         let inbox = self.slots.find(id).and_then(|i| self.slots.get(i)).and_then(|slot| {
             let nested = slot.live.as_ref()?.nested.as_ref()?;
             Some(nested.inbox.clone())
         });
-        let path: Arc<str> = Arc::from(format!("{}/{id}", self.path));
+        let path = super::supervisor::child_path(&self.path, id);
         command.depth += 1;
         if let Some(inbox) = inbox {
             if let Err(failed) = inbox.send(Message::Command(command)) {
@@ -156,7 +155,7 @@ impl SupervisorLoop {
         let forget = slot.spec.restart == crate::Restart::Temporary || self.template.is_some();
         if slot.state.is_alive() {
             slot.doomed = true;
-            self.plan.steps.push_back(Step::Stop(vec![index]));
+            self.plan.steps.push_back(Step::StopOne(index));
             if forget {
                 self.plan.steps.push_back(Step::Forget(index));
             }
@@ -225,8 +224,8 @@ impl SupervisorLoop {
 
     fn insert_and_start(&mut self, spec: ChildSpec, reply: ReplyTx) -> Handled {
         let id = spec.id.clone();
-        let path: Arc<str> = Arc::from(format!("{}/{id}", self.path));
-        let index = self.slots.insert(Slot::new(spec, path, Instant::now()));
+        let path = super::supervisor::child_path(&self.path, &id);
+        let index = self.slots.insert(Slot::new(spec, path));
         self.plan.steps.push_back(Step::Start(index));
         self.plan.steps.push_back(Step::Reply { tx: reply, reply: Reply::Started(id), discard: Some(index) });
         Handled::Later
@@ -273,7 +272,7 @@ pub(crate) fn child_info(slot: &Slot) -> ChildInfo {
             State::Stopped => ChildState::Stopped,
         },
         generation: slot.generation,
-        restarts: slot.restarts,
+        restarts: slot.generation,
         last_exit: slot.last_exit.clone(),
     }
 }

@@ -18,7 +18,7 @@ impl SupervisorLoop {
     pub(crate) fn handle_work(&mut self, work: Work) {
         match work {
             Work::Exit { slot, epoch } => self.decide_exit(slot, epoch),
-            Work::Command(command) => self.run_command(command),
+            Work::Command(command) => self.run_command(*command),
             Work::Start { slot, epoch } => {
                 let due = self
                     .slots
@@ -82,7 +82,7 @@ impl SupervisorLoop {
             };
             if member != index && sibling.state.is_alive() {
                 sibling.doomed = true;
-                self.plan.steps.push_back(Step::Stop(vec![member]));
+                self.plan.steps.push_back(Step::StopOne(member));
             }
         }
         let starts: Vec<usize> = members
@@ -115,16 +115,11 @@ impl SupervisorLoop {
 
     /// The failed child's backoff delay, moving its backoff state on.
     fn backoff_delay(&mut self, index: usize, now: Instant) -> Duration {
-        let Some(slot) = self.slots.get_mut(index) else {
-            return Duration::ZERO;
-        };
-        match slot.spec.backoff {
-            Some(backoff) => {
-                let ran = now.saturating_duration_since(slot.started_at);
-                slot.backoff.next_delay(&backoff, ran, &mut self.rng)
-            }
-            None => Duration::ZERO,
-        }
+        let Some(slot) = self.slots.get_mut(index) else { return Duration::ZERO };
+        let Some(backoff) = slot.spec.backoff.as_deref().copied() else { return Duration::ZERO };
+        let run = slot.backoff.get_or_insert_with(Box::default);
+        let ran = run.started_at.map_or(Duration::ZERO, |started| now.saturating_duration_since(started));
+        run.state.next_delay(&backoff, ran, &mut self.rng)
     }
 
     /// The children restarted with the one at `index`, in start order.

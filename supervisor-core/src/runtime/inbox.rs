@@ -11,8 +11,8 @@ pub(crate) enum Message {
     Exit(TaskExit),
     /// A child called `Ctx::ready`, or a nested supervisor started.
     Ready(Ready),
-    /// A control call.
-    Command(Command),
+    /// A control call (boxed: calls are rare and large, exits are many).
+    Command(Box<Command>),
     /// Stop every child in order, then end (from the owner, or the parent).
     Stop,
     /// Abort every child now and end once all have ended (the parent's

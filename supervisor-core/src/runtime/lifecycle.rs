@@ -12,17 +12,18 @@ use super::Work;
 use super::inbox::Message;
 use super::plan::Step;
 use super::plan::Waiting;
-use super::slots::{Live, Nested, State};
+use super::slots::{Live, Nested, State, StopClock};
 use super::supervisor::{Ending, Link, Phase, Started, SupervisorLoop};
-use super::task::{ChildTask, Report, TaskExit, TaskResult};
+use super::task::{ChildTask, Report, SupervisorOutcome, TaskExit, TaskResult};
 use super::timers::{Timer, TimerKind};
 use crate::child_spec::{Body, Shutdown};
 use crate::control::ControlError;
-use crate::ctx::{Ctx, Ready, ReadySignal, Signal};
+use crate::ctx::{Ctx, Ready, ReadySignal};
 use crate::error::StartError;
 use crate::event::Event;
 use crate::exit::{ExitReason, ExitReport};
 use crate::policy::restart::Restart;
+use crate::supervisor_spec::SupervisorSpec;
 
 /// A nested supervisor's loop, boxed: its type contains the loop's own.
 type NestedLoop = std::pin::Pin<Box<dyn std::future::Future<Output = super::LoopEnd> + Send>>;
@@ -40,29 +41,28 @@ impl SupervisorLoop {
         }
         if slot.ever_started {
             slot.generation += 1;
-            slot.restarts += 1;
         }
         slot.ever_started = true;
         slot.epoch = epoch;
         slot.doomed = false;
         slot.ready_timed_out = false;
-        slot.stop_began = None;
-        slot.stop_took = None;
+        slot.stop = StopClock::Idle;
         let waits = slot.spec.wait_ready;
         // The clock is read only where a policy needs it.
         let now = (slot.spec.backoff.is_some() || matches!(waits, Some(Some(_)))).then(Instant::now);
-        if let Some(now) = now {
-            slot.started_at = now;
+        if let (Some(now), Some(_)) = (now, &slot.spec.backoff) {
+            slot.backoff.get_or_insert_with(Box::default).started_at = Some(now);
         }
 
-        let signal = Signal::new();
         let ready = waits.map(|_| ReadySignal { tx: self.inbox_tx.clone(), ready: Ready { slot: index, epoch } });
-        let span = tracing::info_span!("child", path = %slot.path, generation = slot.generation);
+        let span = tracing::level_enabled!(tracing::Level::INFO)
+            .then(|| tracing::info_span!("child", path = %slot.path, generation = slot.generation))
+            .filter(|span| !span.is_disabled());
         let report = Report { inbox: self.inbox_tx.clone(), slot: index, epoch };
-        let (task, nested) = match &slot.spec.body {
+        let (task, ctx, nested) = match &slot.spec.body {
             Body::Worker(launch) => {
-                let ctx = Ctx::new(signal.clone(), slot.path.clone(), slot.generation, ready);
-                (launch(ctx, report, span), None)
+                let ctx = Ctx::new(slot.path.clone(), slot.generation, ready);
+                (launch(ctx.clone(), report, span), ctx, None)
             }
             Body::Supervisor(spec) => {
                 let (inbox, rx) = mpsc::unbounded_channel();
@@ -72,13 +72,17 @@ impl SupervisorLoop {
                     events: self.events.clone(),
                     inbox: (inbox.clone(), rx),
                 };
-                let nested = Box::pin(SupervisorLoop::new(spec, link).run());
-                let task = ChildTask::new(nested as NestedLoop, report, TaskResult::of_supervisor);
-                (tokio::spawn(task.instrument(span)), Some(Nested { inbox }))
+                let nested = Box::pin(SupervisorLoop::new(SupervisorSpec::clone(spec), link).run());
+                let task = ChildTask::<_, SupervisorOutcome>::new(nested as NestedLoop, report);
+                let task = match span {
+                    Some(span) => tokio::spawn(task.instrument(span)),
+                    None => tokio::spawn(task),
+                };
+                (task, Ctx::new(slot.path.clone(), slot.generation, None), Some(Nested { inbox }))
             }
         };
         self.alive += 1;
-        slot.live = Some(Live { signal, task, nested });
+        slot.live = Some(Live { ctx, task, nested });
         match waits {
             Some(timeout) => {
                 slot.state = State::Starting;
@@ -122,13 +126,13 @@ impl SupervisorLoop {
         }
         let now = Instant::now();
         slot.awaited_by = step;
-        slot.stop_began = Some(now);
+        slot.stop = StopClock::Since(now);
         let (epoch, shutdown) = (slot.epoch, slot.spec.shutdown);
         if let Some(live) = &slot.live {
             if shutdown != Shutdown::Brutal {
                 match &live.nested {
                     Some(nested) => drop(nested.inbox.send(Message::Stop)),
-                    None => live.signal.cancel(),
+                    None => live.ctx.cancel(),
                 }
             }
         }
@@ -151,7 +155,9 @@ impl SupervisorLoop {
             Some(nested) => drop(nested.inbox.send(Message::Kill)),
             None => live.task.abort(),
         }
-        slot.stop_began.get_or_insert_with(Instant::now);
+        if !matches!(slot.stop, StopClock::Since(_)) {
+            slot.stop = StopClock::Since(Instant::now());
+        }
         slot.state = State::Stopping { aborted: true };
     }
 
@@ -180,7 +186,7 @@ impl SupervisorLoop {
             (TimerKind::StopDeadline, State::Stopping { aborted: false }) => self.abort(timer.slot),
             (TimerKind::ReadyDeadline, State::Starting) => {
                 slot.ready_timed_out = true;
-                slot.stop_began = Some(now);
+                slot.stop = StopClock::Since(now);
                 self.abort(timer.slot);
             }
             (TimerKind::RestartDue, State::Restarting { .. }) => {
@@ -220,8 +226,12 @@ impl SupervisorLoop {
         if let State::Stopping { .. } = was {
             let Some(slot) = self.slots.get_mut(index) else { return };
             let now = Instant::now();
-            let took = now.saturating_duration_since(slot.stop_began.unwrap_or(now));
-            slot.stop_took = Some(took);
+            let began = match slot.stop {
+                StopClock::Since(began) => began,
+                _ => now,
+            };
+            let took = now.saturating_duration_since(began);
+            slot.stop = StopClock::Took(took);
             let awaited_by = std::mem::take(&mut slot.awaited_by);
             if let Waiting::Stops { step, left } = &mut self.plan.waiting {
                 if *step == awaited_by {
@@ -327,7 +337,7 @@ fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitRe
     let asked_to_stop = matches!(was, State::Stopping { .. });
     if was == (State::Stopping { aborted: true }) || matches!(result, TaskResult::Aborted) {
         let subtree = match result {
-            TaskResult::Supervisor(Ok(report)) => Some(Box::new(report)),
+            TaskResult::Supervisor(result) => result.ok().map(Box::new),
             _ => None,
         };
         return (ExitReason::Aborted, subtree);
@@ -338,11 +348,13 @@ fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitRe
         TaskResult::Worker(Err(error)) => (ExitReason::Failed(error), None),
         TaskResult::Panicked(message) => (ExitReason::Panicked(message), None),
         TaskResult::Aborted => (ExitReason::Aborted, None),
-        TaskResult::Supervisor(Ok(report)) => (returned, Some(Box::new(report))),
-        TaskResult::Supervisor(Err(error)) => {
-            let subtree = error.report().cloned().map(Box::new);
-            (ExitReason::Failed(Arc::from(error.to_string())), subtree)
-        }
+        TaskResult::Supervisor(result) => match *result {
+            Ok(report) => (returned, Some(Box::new(report))),
+            Err(error) => {
+                let subtree = error.report().cloned().map(Box::new);
+                (ExitReason::Failed(Arc::from(error.to_string())), subtree)
+            }
+        },
     }
 }
 

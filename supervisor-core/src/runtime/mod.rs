@@ -46,5 +46,5 @@ pub(crate) enum Work {
     /// A backoff delay is over: start the child again.
     Start { slot: usize, epoch: u64 },
     /// A control call that changes children, held until no plan runs.
-    Command(command::Command),
+    Command(Box<command::Command>),
 }

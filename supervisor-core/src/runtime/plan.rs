@@ -15,6 +15,8 @@ use crate::control::ControlError;
 
 #[derive(Debug)]
 pub(crate) enum Step {
+    /// Stop this child; done once its task has ended.
+    StopOne(usize),
     /// Stop these children concurrently; done once all their tasks ended.
     Stop(Vec<usize>),
     /// Start this child (if it is not running); done once it is ready.

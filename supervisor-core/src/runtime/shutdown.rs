@@ -32,24 +32,18 @@ impl SupervisorLoop {
                 }
             }
         }
-        let stages = match &self.stages {
+        match &self.stages {
             // A dynamic supervisor's children stop all at once.
-            None if self.template.is_some() => vec![order.clone()],
-            None => order.iter().rev().map(|&i| vec![i]).collect(),
+            None if self.template.is_some() => self.plan.steps.push_back(Step::Stop(order)),
+            None => self.plan.steps.extend(order.into_iter().rev().map(Step::StopOne)),
             Some(stages) => {
                 let staged: Vec<Vec<usize>> =
                     stages.iter().map(|stage| stage.iter().filter_map(|id| self.slots.find(id)).collect()).collect();
-                let mut steps: Vec<Vec<usize>> = order
-                    .iter()
-                    .rev()
-                    .filter(|&&i| !staged.iter().any(|stage| stage.contains(&i)))
-                    .map(|&i| vec![i])
-                    .collect();
-                steps.extend(staged);
-                steps
+                let unstaged = order.into_iter().rev().filter(|i| !staged.iter().any(|stage| stage.contains(i)));
+                self.plan.steps.extend(unstaged.map(Step::StopOne));
+                self.plan.steps.extend(staged.into_iter().map(Step::Stop));
             }
-        };
-        self.plan.steps.extend(stages.into_iter().map(Step::Stop));
+        }
     }
 
     /// Drops the plan's remaining steps and the queued work, answering
@@ -95,7 +89,7 @@ impl SupervisorLoop {
             .map(|slot| ChildReport {
                 path: slot.path.clone(),
                 exit: slot.last_exit.clone(),
-                stop_took: slot.stop_took,
+                stop_took: slot.stop.took(),
                 subtree: slot.subtree.clone(),
             })
             .collect();

@@ -6,6 +6,7 @@
 //! and lookup by id are all amortized O(1).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use tokio::time::Instant;
 
 use super::inbox::Message;
 use crate::child_spec::ChildSpec;
-use crate::ctx::Signal;
+use crate::ctx::Ctx;
 use crate::exit::{ExitReason, ExitReport};
 use crate::policy::backoff::BackoffState;
 
@@ -46,8 +47,8 @@ impl State {
 /// The handles of a running incarnation.
 #[derive(Debug)]
 pub(crate) struct Live {
-    /// Its stop signal (what its `Ctx::cancelled` waits for).
-    pub(crate) signal: Signal,
+    /// Its context, through which the supervisor asks it to stop.
+    pub(crate) ctx: Ctx,
     pub(crate) task: JoinHandle<()>,
     /// For a nested supervisor: how to reach its loop.
     pub(crate) nested: Option<Nested>,
@@ -69,6 +70,31 @@ impl Drop for Nested {
     }
 }
 
+/// A child's backoff: restarts in a row, and when its incarnation started.
+#[derive(Debug, Default)]
+pub(crate) struct BackoffRun {
+    pub(crate) state: BackoffState,
+    pub(crate) started_at: Option<Instant>,
+}
+
+/// When a stop began; once it is over, how long it took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum StopClock {
+    #[default]
+    Idle,
+    Since(Instant),
+    Took(Duration),
+}
+
+impl StopClock {
+    pub(crate) fn took(self) -> Option<Duration> {
+        match self {
+            StopClock::Took(took) => Some(took),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Slot {
     pub(crate) spec: ChildSpec,
@@ -81,10 +107,9 @@ pub(crate) struct Slot {
     /// 0 for the first incarnation, one more for every restart.
     pub(crate) generation: u64,
     pub(crate) ever_started: bool,
-    pub(crate) restarts: u64,
     pub(crate) last_exit: Option<ExitReason>,
-    pub(crate) backoff: BackoffState,
-    pub(crate) started_at: Instant,
+    /// Only for a child with a backoff (boxed: most have none).
+    pub(crate) backoff: Option<Box<BackoffRun>>,
     pub(crate) live: Option<Live>,
     /// A step of the current plan will stop it; an exit of its own is then
     /// part of that plan, not a new failure.
@@ -94,13 +119,12 @@ pub(crate) struct Slot {
     pub(crate) ready_timed_out: bool,
     /// This incarnation was announced as started (event, metrics).
     pub(crate) announced: bool,
-    pub(crate) stop_began: Option<Instant>,
-    pub(crate) stop_took: Option<Duration>,
+    pub(crate) stop: StopClock,
     pub(crate) subtree: Option<Box<ExitReport>>,
 }
 
 impl Slot {
-    pub(crate) fn new(spec: ChildSpec, path: Arc<str>, now: Instant) -> Self {
+    pub(crate) fn new(spec: ChildSpec, path: Arc<str>) -> Self {
         crate::metrics::declared(&path);
         Slot {
             spec,
@@ -110,19 +134,35 @@ impl Slot {
             epoch: 0,
             generation: 0,
             ever_started: false,
-            restarts: 0,
             last_exit: None,
-            backoff: BackoffState::default(),
-            started_at: now,
+            backoff: None,
             live: None,
             doomed: false,
             awaited_by: 0,
             ready_timed_out: false,
             announced: false,
-            stop_began: None,
-            stop_took: None,
+            stop: StopClock::Idle,
             subtree: None,
         }
+    }
+}
+
+/// FNV-1a: child ids are short and chosen by the program, not by an
+/// attacker, so SipHash's protection is not needed and its cost is.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -132,7 +172,7 @@ pub(crate) struct Slots {
     free: Vec<usize>,
     order: Vec<(usize, u64)>,
     stale_in_order: usize,
-    by_id: HashMap<Arc<str>, usize>,
+    by_id: HashMap<Arc<str>, usize, BuildHasherDefault<Fnv>>,
     next_stamp: u64,
 }
 
@@ -141,7 +181,7 @@ impl Slots {
         Slots {
             entries: Vec::with_capacity(capacity),
             order: Vec::with_capacity(capacity),
-            by_id: HashMap::with_capacity(capacity),
+            by_id: HashMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default()),
             ..Slots::default()
         }
     }
@@ -217,7 +257,7 @@ mod tests {
 
     fn slot(id: &str) -> Slot {
         let spec = ChildSpec::worker(id, |_ctx: Ctx| async {});
-        Slot::new(spec, Arc::from(id), Instant::now())
+        Slot::new(spec, Arc::from(id))
     }
 
     #[test]
@@ -245,5 +285,23 @@ mod tests {
         }
         assert!(slots.order.len() <= 2);
         assert_eq!(slots.iter().count(), 0);
+    }
+}
+#[cfg(test)]
+mod size_report {
+    #[test]
+    fn print_sizes() {
+        use std::mem::size_of;
+        println!("Slot {} OptionSlot {}", size_of::<super::Slot>(), size_of::<Option<super::Slot>>());
+        println!("ChildSpec {}", size_of::<crate::ChildSpec>());
+        let (inbox, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let report = crate::runtime::task::Report { inbox, slot: 0, epoch: 0 };
+        let ctx = crate::Ctx::detached("a/b");
+        let factory = |ctx: crate::Ctx| async move { ctx.cancelled().await };
+        let task = crate::runtime::task::ChildTask::<_, crate::runtime::task::WorkerOutcome>::new(factory(ctx), report);
+        println!("ChildTask {} Ctx {}", std::mem::size_of_val(&task), size_of::<crate::Ctx>());
+        let token = tokio_util::sync::CancellationToken::new();
+        let floor = async move { token.cancelled().await };
+        println!("FloorFuture {}", std::mem::size_of_val(&floor));
     }
 }

@@ -102,17 +102,18 @@ pub(crate) struct SupervisorLoop {
 }
 
 impl SupervisorLoop {
-    pub(crate) fn new(spec: &SupervisorSpec, link: Link) -> Self {
+    /// A loop for `spec`, whose children it takes over (no copy is kept).
+    pub(crate) fn new(spec: SupervisorSpec, link: Link) -> Self {
         let now = Instant::now();
         let (inbox_tx, inbox) = link.inbox;
-        let mut slots = Slots::with_capacity(spec.children.len());
-        for child in &spec.children {
-            let path: Arc<str> = Arc::from(format!("{}/{}", link.path, child.id));
-            slots.insert(Slot::new(child.clone(), path, now));
-        }
         let stages = spec.shutdown_stages.as_ref().map(|stages| {
             stages.iter().map(|stage| stage.iter().map(|&i| spec.children[i].id.clone()).collect()).collect()
         });
+        let mut slots = Slots::with_capacity(spec.children.len());
+        for child in spec.children {
+            let path = child_path(&link.path, &child.id);
+            slots.insert(Slot::new(child, path));
+        }
         SupervisorLoop {
             path: link.path,
             strategy: spec.strategy,
@@ -224,11 +225,17 @@ impl SupervisorLoop {
 
     fn begin_step(&mut self, step: Step) {
         match step {
+            Step::StopOne(slot) => {
+                self.next_step += 1;
+                let step = self.next_step;
+                let left = usize::from(self.begin_stop(slot, step));
+                self.plan.waiting = Waiting::Stops { step, left };
+            }
             Step::Stop(slots) => {
                 self.next_step += 1;
                 let step = self.next_step;
-                let awaited = slots.into_iter().filter(|&slot| self.begin_stop(slot, step)).count();
-                self.plan.waiting = Waiting::Stops { step, left: awaited };
+                let left = slots.into_iter().filter(|&slot| self.begin_stop(slot, step)).count();
+                self.plan.waiting = Waiting::Stops { step, left };
             }
             Step::Start(slot) => self.begin_start(slot),
             Step::Delay { at, slots } => {
@@ -331,4 +338,13 @@ impl SupervisorLoop {
         };
         Some(self.finish(ending))
     }
+}
+
+/// `parent/id`, in one allocation.
+pub(crate) fn child_path(parent: &str, id: &str) -> Arc<str> {
+    let mut path = String::with_capacity(parent.len() + 1 + id.len());
+    path.push_str(parent);
+    path.push('/');
+    path.push_str(id);
+    Arc::from(path)
 }

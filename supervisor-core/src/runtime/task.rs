@@ -8,6 +8,7 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -34,23 +35,37 @@ pub(crate) struct TaskExit {
 pub(crate) enum TaskResult {
     /// A worker's own result.
     Worker(Result<(), Arc<str>>),
-    /// A nested supervisor's result.
-    Supervisor(Result<ExitReport, SupervisorError>),
+    /// A nested supervisor's result (boxed: rare, and large).
+    Supervisor(Box<Result<ExitReport, SupervisorError>>),
     /// A panic, with its message.
     Panicked(Arc<str>),
     /// The task was aborted before it ended.
     Aborted,
 }
 
-impl TaskResult {
-    pub(crate) fn of_worker<R: ChildReturn>(output: R) -> TaskResult {
+/// How a task's output becomes what it reports. A type, not a stored
+/// function pointer: it takes no room in every child's task.
+pub(crate) trait Outcome<T> {
+    fn of(output: T) -> TaskResult;
+}
+
+/// A worker's output: anything a child may return.
+pub(crate) struct WorkerOutcome;
+
+impl<R: ChildReturn> Outcome<R> for WorkerOutcome {
+    fn of(output: R) -> TaskResult {
         TaskResult::Worker(output.into_child_result())
     }
+}
 
-    pub(crate) fn of_supervisor(end: LoopEnd) -> TaskResult {
+/// A nested supervisor's output: how its loop ended.
+pub(crate) struct SupervisorOutcome;
+
+impl Outcome<LoopEnd> for SupervisorOutcome {
+    fn of(end: LoopEnd) -> TaskResult {
         match end {
-            LoopEnd::Stopped(report) => TaskResult::Supervisor(Ok(report)),
-            LoopEnd::GaveUp(error) => TaskResult::Supervisor(Err(error)),
+            LoopEnd::Stopped(report) => TaskResult::Supervisor(Box::new(Ok(report))),
+            LoopEnd::GaveUp(error) => TaskResult::Supervisor(Box::new(Err(error))),
             LoopEnd::StartFailed(error) => TaskResult::Worker(Err(Arc::from(error.to_string()))),
         }
     }
@@ -73,14 +88,14 @@ impl Report {
 
 pin_project! {
     /// The future spawned for one incarnation.
-    pub(crate) struct ChildTask<F: Future> {
+    pub(crate) struct ChildTask<F: Future, O> {
         #[pin]
         future: Option<F>,
         report: Option<Report>,
-        result: fn(F::Output) -> TaskResult,
+        outcome: PhantomData<fn() -> O>,
     }
 
-    impl<F: Future> PinnedDrop for ChildTask<F> {
+    impl<F: Future, O> PinnedDrop for ChildTask<F, O> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if let Some(report) = this.report.take() {
@@ -94,13 +109,13 @@ pin_project! {
     }
 }
 
-impl<F: Future> ChildTask<F> {
-    pub(crate) fn new(future: F, report: Report, result: fn(F::Output) -> TaskResult) -> Self {
-        ChildTask { future: Some(future), report: Some(report), result }
+impl<F: Future, O: Outcome<F::Output>> ChildTask<F, O> {
+    pub(crate) fn new(future: F, report: Report) -> Self {
+        ChildTask { future: Some(future), report: Some(report), outcome: PhantomData }
     }
 }
 
-impl<F: Future> Future for ChildTask<F> {
+impl<F: Future, O: Outcome<F::Output>> Future for ChildTask<F, O> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -108,7 +123,7 @@ impl<F: Future> Future for ChildTask<F> {
         let Some(future) = this.future.as_mut().as_pin_mut() else { return Poll::Ready(()) };
         let result = match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => (this.result)(output),
+            Ok(Poll::Ready(output)) => O::of(output),
             Err(payload) => TaskResult::Panicked(panic_message(payload)),
         };
         // The child's future is dropped before its end is reported.
@@ -165,16 +180,16 @@ mod tests {
     #[tokio::test]
     async fn reports_a_return_a_panic_and_an_abort_exactly_once() {
         let (r, mut rx) = report();
-        ChildTask::new(async { Err::<(), _>("no") }, r, TaskResult::of_worker).await;
+        ChildTask::<_, WorkerOutcome>::new(async { Err::<(), _>("no") }, r).await;
         let e = exit(&mut rx).await;
         assert!(matches!((e.slot, e.epoch, e.result), (3, 9, TaskResult::Worker(Err(m))) if &*m == "no"));
 
         let (r, mut rx) = report();
-        ChildTask::new(async { panic!("kaput") }, r, TaskResult::of_worker::<()>).await;
+        ChildTask::<_, WorkerOutcome>::new(async { std::panic::panic_any::<&str>("kaput") as () }, r).await;
         assert!(matches!(exit(&mut rx).await.result, TaskResult::Panicked(m) if &*m == "kaput"));
 
         let (r, mut rx) = report();
-        let task = tokio::spawn(ChildTask::new(std::future::pending::<()>(), r, TaskResult::of_worker));
+        let task = tokio::spawn(ChildTask::<_, WorkerOutcome>::new(std::future::pending::<()>(), r));
         task.abort();
         let _ = task.await;
         assert!(matches!(exit(&mut rx).await.result, TaskResult::Aborted));
