@@ -70,6 +70,27 @@ impl Ctx {
         }))
     }
 
+    /// A context for a new incarnation, reusing `spare`'s allocation if it
+    /// is the only handle left on it.
+    pub(crate) fn renew(spare: Option<Ctx>, path: &Arc<str>, generation: u64, ready: Option<ReadySignal>) -> Self {
+        if let Some(mut ctx) = spare {
+            if let Some(state) = Arc::get_mut(&mut ctx.0) {
+                *state.cancelled.get_mut() = false;
+                state.notify = Notify::new();
+                state.token = OnceLock::new();
+                state.generation = generation;
+                state.ready = ready;
+                return ctx;
+            }
+        }
+        Ctx::new(path.clone(), generation, ready)
+    }
+
+    /// This context, if nothing but the supervisor holds it any more.
+    pub(crate) fn into_spare(self) -> Option<Ctx> {
+        (Arc::strong_count(&self.0) == 1).then_some(self)
+    }
+
     /// A context that belongs to no supervisor: for calling a child's
     /// function directly, in a test for instance. Stop it through
     /// [`token`](Ctx::token).

@@ -33,7 +33,7 @@ impl SupervisorLoop {
 
     /// A child ended on its own: restart it (and the siblings its strategy
     /// takes down), forget it, or give up.
-    fn decide_exit(&mut self, index: usize, epoch: u64) {
+    pub(crate) fn decide_exit(&mut self, index: usize, epoch: u64) {
         let Some(slot) = self.slots.get(index) else {
             return;
         };

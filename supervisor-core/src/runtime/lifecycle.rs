@@ -61,7 +61,7 @@ impl SupervisorLoop {
         let report = Report { inbox: self.inbox_tx.clone(), slot: index, epoch };
         let (task, ctx, nested) = match &slot.spec.body {
             Body::Worker(launch) => {
-                let ctx = Ctx::new(slot.path.clone(), slot.generation, ready);
+                let ctx = Ctx::renew(slot.spare.take(), &slot.path, slot.generation, ready);
                 (launch(ctx.clone(), report, span), ctx, None)
             }
             Body::Supervisor(spec) => {
@@ -202,61 +202,63 @@ impl SupervisorLoop {
         self.alive -= 1;
         let TaskExit { slot: index, epoch, result } = exit;
         let stopping = self.is_stopping();
-        let Some(slot) = self.slots.get_mut(index) else {
-            return;
-        };
+        let was_starting = self.plan.waiting == (Waiting::Ready { slot: index, epoch });
+        let Some(slot) = self.slots.get_mut(index) else { return };
         if slot.epoch != epoch || !slot.state.is_alive() {
             return;
         }
         let was = slot.state;
+        let asked = matches!(was, State::Stopping { .. });
         let (reason, subtree) = exit_reason(result, was);
-        let live = slot.live.take();
+        crate::metrics::ended(&slot.path, &reason, std::mem::take(&mut slot.announced));
         slot.state = State::Stopped;
-        slot.last_exit = Some(reason.clone());
         slot.subtree = subtree;
-        let (path, generation) = (slot.path.clone(), slot.generation);
-        crate::metrics::ended(&path, &reason, std::mem::take(&mut slot.announced));
-        let temporary = slot.spec.restart == Restart::Temporary;
-        let doomed = slot.doomed;
-        let was_starting = self.plan.waiting == (Waiting::Ready { slot: index, epoch });
-        if let Some(live) = live {
-            self.reap(live.task);
-        }
-
-        if let State::Stopping { .. } = was {
-            let Some(slot) = self.slots.get_mut(index) else { return };
+        slot.last_exit = Some(reason);
+        if asked {
             let now = Instant::now();
             let began = match slot.stop {
                 StopClock::Since(began) => began,
                 _ => now,
             };
-            let took = now.saturating_duration_since(began);
-            slot.stop = StopClock::Took(took);
+            slot.stop = StopClock::Took(now.saturating_duration_since(began));
             let awaited_by = std::mem::take(&mut slot.awaited_by);
             if let Waiting::Stops { step, left } = &mut self.plan.waiting {
                 if *step == awaited_by {
                     *left -= 1;
                 }
             }
-            self.events.emit(|| Event::ChildStopped { path, generation, reason: reason.clone(), took });
-            if was_starting {
-                self.start_failed(index, epoch, reason);
-            } else if temporary && !stopping {
-                self.slots.remove(index);
-            }
-            return;
+        }
+        let temporary = slot.spec.restart == Restart::Temporary;
+        let doomed = slot.doomed;
+        if let Some(live) = slot.live.take() {
+            slot.spare = live.ctx.into_spare();
+            self.reap(live.task);
+        }
+        if let Some(slot) = self.slots.get(index) {
+            let (path, generation) = (&slot.path, slot.generation);
+            let reason = || slot.last_exit.clone().unwrap_or(ExitReason::Returned);
+            self.events.emit(|| match slot.stop {
+                StopClock::Took(took) if asked => {
+                    Event::ChildStopped { path: path.clone(), generation, reason: reason(), took }
+                }
+                _ => Event::ChildExited { path: path.clone(), generation, reason: reason() },
+            });
         }
 
-        self.events.emit(|| Event::ChildExited { path, generation, reason: reason.clone() });
         if was_starting {
+            let reason = self.slots.get(index).and_then(|s| s.last_exit.clone()).unwrap_or(ExitReason::Aborted);
             self.start_failed(index, epoch, reason);
         } else if stopping {
             // Recorded for the report; nothing restarts during shutdown.
-        } else if doomed {
-            // A planned stop was about to end it anyway: part of that plan.
+        } else if asked || doomed {
+            // Stopped on purpose, or a planned stop was about to end it
+            // anyway: part of that plan. A temporary child is forgotten.
             if temporary {
                 self.slots.remove(index);
             }
+        } else if self.plan.is_idle() && self.work.is_empty() {
+            // Nothing ahead of it: decide now.
+            self.decide_exit(index, epoch);
         } else {
             self.work.push_back(Work::Exit { slot: index, epoch });
         }

@@ -111,6 +111,9 @@ pub(crate) struct Slot {
     /// Only for a child with a backoff (boxed: most have none).
     pub(crate) backoff: Option<Box<BackoffRun>>,
     pub(crate) live: Option<Live>,
+    /// The last incarnation's context, when nothing else holds it: the
+    /// next start reuses its allocation.
+    pub(crate) spare: Option<Ctx>,
     /// A step of the current plan will stop it; an exit of its own is then
     /// part of that plan, not a new failure.
     pub(crate) doomed: bool,
@@ -137,6 +140,7 @@ impl Slot {
             last_exit: None,
             backoff: None,
             live: None,
+            spare: None,
             doomed: false,
             awaited_by: 0,
             ready_timed_out: false,
