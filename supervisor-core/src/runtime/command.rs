@@ -136,7 +136,7 @@ impl SupervisorLoop {
         match self.slots.get(index).map(|s| s.state) {
             Some(State::Stopped) => {
                 self.plan.steps.push_back(Step::Start(index));
-                self.plan.steps.push_back(Step::Reply { tx: reply, reply: Reply::Done, discard: None });
+                self.plan.steps.push_back(Step::reply(reply, Reply::Done, None));
                 Handled::Later
             }
             Some(State::Restarting { .. }) => Handled::Now(reply, Err(ControlError::Restarting { id })),
@@ -159,7 +159,7 @@ impl SupervisorLoop {
             if forget {
                 self.plan.steps.push_back(Step::Forget(index));
             }
-            self.plan.steps.push_back(Step::Reply { tx: reply, reply: Reply::Done, discard: None });
+            self.plan.steps.push_back(Step::reply(reply, Reply::Done, None));
             return Handled::Later;
         }
         slot.state = State::Stopped;
@@ -227,7 +227,7 @@ impl SupervisorLoop {
         let path = super::supervisor::child_path(&self.path, &id);
         let index = self.slots.insert(Slot::new(spec, path));
         self.plan.steps.push_back(Step::Start(index));
-        self.plan.steps.push_back(Step::Reply { tx: reply, reply: Reply::Started(id), discard: Some(index) });
+        self.plan.steps.push_back(Step::reply(reply, Reply::Started(id), Some(index)));
         Handled::Later
     }
 

@@ -96,7 +96,7 @@ impl SupervisorLoop {
             }
         }
         match at {
-            Some(at) if !delay.is_zero() => self.plan.steps.push_back(Step::Delay { at, slots: starts }),
+            Some(at) if !delay.is_zero() => self.plan.steps.push_back(Step::Delay(Box::new((at, starts)))),
             _ => self.plan.steps.extend(starts.into_iter().map(Step::Start)),
         }
     }
@@ -108,7 +108,7 @@ impl SupervisorLoop {
             self.events.emit(|| Event::RestartScheduled { path: s.path.clone(), generation, delay });
         }
         match at {
-            Some(at) if !delay.is_zero() => self.plan.steps.push_back(Step::Delay { at, slots: vec![index] }),
+            Some(at) if !delay.is_zero() => self.plan.steps.push_back(Step::Delay(Box::new((at, vec![index])))),
             _ => self.plan.steps.push_back(Step::Start(index)),
         }
     }

@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use super::Work;
 use super::inbox::Message;
-use super::plan::Step;
+use super::plan::{ReplyStep, Step};
 use super::plan::Waiting;
 use super::slots::{Live, Nested, State, StopClock};
 use super::supervisor::{Ending, Link, Phase, Started, SupervisorLoop};
@@ -290,11 +290,12 @@ impl SupervisorLoop {
                 self.plan.abandon_rest(&self.shutting_down());
                 self.begin_shutdown(Ending::StartFailed(error));
             }
-            Phase::Running if matches!(self.plan.steps.front(), Some(Step::Reply { .. })) => {
+            Phase::Running if matches!(self.plan.steps.front(), Some(Step::Reply(_))) => {
                 // A start asked for by a control call: the caller gets the
                 // error; the child stays stopped, or is forgotten if the
                 // call had added it (as OTP discards a spec that fails).
-                if let Some(Step::Reply { tx, discard, .. }) = self.plan.steps.pop_front() {
+                if let Some(Step::Reply(reply)) = self.plan.steps.pop_front() {
+                    let ReplyStep { tx, discard, .. } = *reply;
                     let failed = ControlError::StartFailed { id: self.child_id(index), reason: error_reason(&error) };
                     let _ = tx.send(Err(failed));
                     if let Some(discard) = discard {

@@ -18,20 +18,34 @@ pub(crate) enum Step {
     /// Stop this child; done once its task has ended.
     StopOne(usize),
     /// Stop these children concurrently; done once all their tasks ended.
-    Stop(Vec<usize>),
+    Stop(Box<[usize]>),
     /// Start this child (if it is not running); done once it is ready.
     Start(usize),
     /// Put these children in the restarting state until `at`, which counts
     /// from the exit that caused the restart (time spent stopping siblings
     /// is part of the delay). Done at once: a backoff delay never holds up
     /// anything else.
-    Delay { at: Instant, slots: Vec<usize> },
+    Delay(Box<(Instant, Vec<usize>)>),
     /// Forget this child if it is stopped (a terminated dynamic child).
     Forget(usize),
-    /// Answer a control call: the steps before it are done. If the start
-    /// just before it fails, the call gets the error instead and the child
-    /// `discard` (added by that call) is forgotten.
-    Reply { tx: ReplyTx, reply: Reply, discard: Option<usize> },
+    /// Answer a control call: the steps before it are done.
+    Reply(Box<ReplyStep>),
+}
+
+/// A control call's answer, once the steps before it are done. If the start
+/// just before it fails, the call gets the error instead and the child
+/// `discard` (added by that call) is forgotten.
+#[derive(Debug)]
+pub(crate) struct ReplyStep {
+    pub(crate) tx: ReplyTx,
+    pub(crate) reply: Reply,
+    pub(crate) discard: Option<usize>,
+}
+
+impl Step {
+    pub(crate) fn reply(tx: ReplyTx, reply: Reply, discard: Option<usize>) -> Step {
+        Step::Reply(Box::new(ReplyStep { tx, reply, discard }))
+    }
 }
 
 /// What the current step is waiting for.
@@ -66,8 +80,8 @@ impl Plan {
     /// them with `error`; the current step still completes.
     pub(crate) fn abandon_rest(&mut self, error: &ControlError) {
         for step in self.steps.drain(..) {
-            if let Step::Reply { tx, .. } = step {
-                let _ = tx.send(Err(error.clone()));
+            if let Step::Reply(reply) = step {
+                let _ = reply.tx.send(Err(error.clone()));
             }
         }
     }

@@ -34,14 +34,14 @@ impl SupervisorLoop {
         }
         match &self.stages {
             // A dynamic supervisor's children stop all at once.
-            None if self.template.is_some() => self.plan.steps.push_back(Step::Stop(order)),
+            None if self.template.is_some() => self.plan.steps.push_back(Step::Stop(order.into())),
             None => self.plan.steps.extend(order.into_iter().rev().map(Step::StopOne)),
             Some(stages) => {
                 let staged: Vec<Vec<usize>> =
                     stages.iter().map(|stage| stage.iter().filter_map(|id| self.slots.find(id)).collect()).collect();
                 let unstaged = order.into_iter().rev().filter(|i| !staged.iter().any(|stage| stage.contains(i)));
                 self.plan.steps.extend(unstaged.map(Step::StopOne));
-                self.plan.steps.extend(staged.into_iter().map(Step::Stop));
+                self.plan.steps.extend(staged.into_iter().map(|stage| Step::Stop(stage.into())));
             }
         }
     }

@@ -298,6 +298,7 @@ mod size_report {
         use std::mem::size_of;
         println!("Slot {} OptionSlot {}", size_of::<super::Slot>(), size_of::<Option<super::Slot>>());
         println!("ChildSpec {}", size_of::<crate::ChildSpec>());
+        println!("Step {}", size_of::<crate::runtime::plan::Step>());
         let (inbox, _rx) = tokio::sync::mpsc::unbounded_channel();
         let report = crate::runtime::task::Report { inbox, slot: 0, epoch: 0 };
         let ctx = crate::Ctx::detached("a/b");

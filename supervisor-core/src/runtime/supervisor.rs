@@ -147,6 +147,7 @@ impl SupervisorLoop {
 
     /// Runs the supervisor until it has stopped and every child has ended.
     pub(crate) async fn run(mut self) -> LoopEnd {
+        self.plan.steps.reserve_exact(self.slots.count());
         self.plan.steps.extend(self.slots.in_order().map(Step::Start));
         loop {
             self.drive();
@@ -234,11 +235,12 @@ impl SupervisorLoop {
             Step::Stop(slots) => {
                 self.next_step += 1;
                 let step = self.next_step;
-                let left = slots.into_iter().filter(|&slot| self.begin_stop(slot, step)).count();
+                let left = slots.iter().filter(|&&slot| self.begin_stop(slot, step)).count();
                 self.plan.waiting = Waiting::Stops { step, left };
             }
             Step::Start(slot) => self.begin_start(slot),
-            Step::Delay { at, slots } => {
+            Step::Delay(delay) => {
+                let (at, slots) = *delay;
                 for slot in slots {
                     self.begin_delay(slot, at);
                 }
@@ -248,8 +250,8 @@ impl SupervisorLoop {
                     self.slots.remove(slot);
                 }
             }
-            Step::Reply { tx, reply, .. } => {
-                let _ = tx.send(Ok(reply));
+            Step::Reply(reply) => {
+                let _ = reply.tx.send(Ok(reply.reply));
             }
         }
     }
@@ -340,11 +342,18 @@ impl SupervisorLoop {
     }
 }
 
-/// `parent/id`, in one allocation.
+/// `parent/id`: assembled on the stack when short, so it costs one
+/// allocation (the `Arc`), not two.
 pub(crate) fn child_path(parent: &str, id: &str) -> Arc<str> {
-    let mut path = String::with_capacity(parent.len() + 1 + id.len());
-    path.push_str(parent);
-    path.push('/');
-    path.push_str(id);
-    Arc::from(path)
+    let mut buffer = [0u8; 128];
+    let len = parent.len() + 1 + id.len();
+    if len <= buffer.len() {
+        buffer[..parent.len()].copy_from_slice(parent.as_bytes());
+        buffer[parent.len()] = b'/';
+        buffer[parent.len() + 1..len].copy_from_slice(id.as_bytes());
+        if let Ok(path) = std::str::from_utf8(&buffer[..len]) {
+            return Arc::from(path);
+        }
+    }
+    Arc::from(format!("{parent}/{id}"))
 }
