@@ -57,7 +57,8 @@ impl SupervisorLoop {
             return;
         }
         // The clock is read only where a policy needs it.
-        let now = (self.limit != Intensity::unlimited() || slot.spec.backoff.is_some()).then(Instant::now);
+        let needs_clock = self.limit != Intensity::unlimited() || slot.spec.backoff.is_some();
+        let now = needs_clock.then(|| self.clock.now());
         if now.is_some_and(|now| self.intensity.record(now) == Verdict::GiveUp) {
             let child = slot.path.clone();
             self.events.emit(|| Event::IntensityExceeded {

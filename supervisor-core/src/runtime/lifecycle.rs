@@ -32,6 +32,12 @@ impl SupervisorLoop {
     /// Spawns a new incarnation of a child that is not running.
     pub(crate) fn begin_start(&mut self, index: usize) {
         let epoch = self.new_epoch();
+        // The clock is read only where a policy needs it.
+        let needs_clock = self
+            .slots
+            .get(index)
+            .is_some_and(|s| s.spec.backoff.is_some() || matches!(s.spec.wait_ready, Some(Some(_))));
+        let now = needs_clock.then(|| self.clock.now());
 
         let Some(slot) = self.slots.get_mut(index) else {
             return;
@@ -48,8 +54,6 @@ impl SupervisorLoop {
         slot.ready_timed_out = false;
         slot.stop = StopClock::Idle;
         let waits = slot.spec.wait_ready;
-        // The clock is read only where a policy needs it.
-        let now = (slot.spec.backoff.is_some() || matches!(waits, Some(Some(_)))).then(Instant::now);
         if let (Some(now), Some(_)) = (now, &slot.spec.backoff) {
             slot.backoff.get_or_insert_with(Box::default).started_at = Some(now);
         }
@@ -109,6 +113,7 @@ impl SupervisorLoop {
     /// Asks a child to stop under its shutdown setting. Returns whether its
     /// task is still to end (and is now awaited by stop step `step`).
     pub(crate) fn begin_stop(&mut self, index: usize, step: u64) -> bool {
+        let now = self.clock.now();
         let Some(slot) = self.slots.get_mut(index) else {
             return false;
         };
@@ -124,7 +129,6 @@ impl SupervisorLoop {
                 return false;
             }
         }
-        let now = Instant::now();
         slot.awaited_by = step;
         slot.stop = StopClock::Since(now);
         let (epoch, shutdown) = (slot.epoch, slot.spec.shutdown);
@@ -147,6 +151,7 @@ impl SupervisorLoop {
 
     /// Aborts a child's task now; for a nested supervisor, its whole subtree.
     pub(crate) fn abort(&mut self, index: usize) {
+        let now = self.clock.now();
         let Some(slot) = self.slots.get_mut(index) else {
             return;
         };
@@ -156,7 +161,7 @@ impl SupervisorLoop {
             None => live.task.abort(),
         }
         if !matches!(slot.stop, StopClock::Since(_)) {
-            slot.stop = StopClock::Since(Instant::now());
+            slot.stop = StopClock::Since(now);
         }
         slot.state = State::Stopping { aborted: true };
     }
@@ -203,6 +208,7 @@ impl SupervisorLoop {
         let TaskExit { slot: index, epoch, result } = exit;
         let stopping = self.is_stopping();
         let was_starting = self.plan.waiting == (Waiting::Ready { slot: index, epoch });
+        let now = self.clock.now();
         let Some(slot) = self.slots.get_mut(index) else { return };
         if slot.epoch != epoch || !slot.state.is_alive() {
             return;
@@ -215,7 +221,6 @@ impl SupervisorLoop {
         slot.subtree = subtree;
         slot.last_exit = Some(reason);
         if asked {
-            let now = Instant::now();
             let began = match slot.stop {
                 StopClock::Since(began) => began,
                 _ => now,

@@ -84,6 +84,8 @@ pub(crate) struct SupervisorLoop {
     /// between its report and its return.
     pub(crate) reaping: Vec<JoinHandle<()>>,
     pub(crate) timers: Timers,
+    /// The time of the current turn of the loop, read once per turn.
+    pub(crate) clock: TurnClock,
     sleep: Pin<Box<Sleep>>,
     sleep_at: Option<Instant>,
     pub(crate) plan: Plan,
@@ -128,6 +130,7 @@ impl SupervisorLoop {
             alive: 0,
             reaping: Vec::new(),
             timers: Timers::default(),
+            clock: TurnClock::default(),
             sleep: Box::pin(tokio::time::sleep_until(now)),
             sleep_at: None,
             plan: Plan::default(),
@@ -158,6 +161,8 @@ impl SupervisorLoop {
                 return end;
             }
             self.arm_sleep();
+            // Whatever wakes the loop starts a new turn, with a new time.
+            self.clock.reset();
             tokio::select! {
                 biased;
                 () = &mut self.sleep, if self.sleep_at.is_some() => {}
@@ -323,7 +328,7 @@ impl SupervisorLoop {
     }
 
     fn on_timers(&mut self) {
-        let now = Instant::now();
+        let now = self.clock.now();
         while let Some(timer) = self.timers.pop_due(now) {
             self.on_timer(timer, now);
         }
@@ -339,6 +344,22 @@ impl SupervisorLoop {
             return None;
         };
         Some(self.finish(ending))
+    }
+}
+
+/// The time of a loop turn: a turn takes microseconds, and the stops and
+/// exits it handles (one child's exit, the next child's stop) share one
+/// reading of the clock.
+#[derive(Debug, Default)]
+pub(crate) struct TurnClock(Option<Instant>);
+
+impl TurnClock {
+    pub(crate) fn now(&mut self) -> Instant {
+        *self.0.get_or_insert_with(Instant::now)
+    }
+
+    fn reset(&mut self) {
+        self.0 = None;
     }
 }
 
