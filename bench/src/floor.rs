@@ -8,15 +8,27 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::library::median;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// S1: spawn, await the handle, spawn again.
+use crate::library::{Counted, median};
+
+/// S1: spawn, await the handle, spawn again; the same child body as the
+/// library's (bump a shared counter, fail until the n-th start).
 pub(crate) async fn restarts(n: u64) -> Duration {
+    let shared = Arc::new(Counted { starts: AtomicU64::new(0), done: Notify::new() });
     let t0 = Instant::now();
-    for i in 0..n {
-        let last = i + 1 == n;
-        let handle = tokio::spawn(async move { if last { Ok(()) } else { Err("fail") } });
-        let _ = handle.await;
+    loop {
+        let state = shared.clone();
+        let handle = tokio::spawn(async move {
+            if state.starts.fetch_add(1, Ordering::Relaxed) + 1 < n {
+                return Err("fail");
+            }
+            state.done.notify_one();
+            Ok(())
+        });
+        if let Ok(Ok(())) = handle.await {
+            break;
+        }
     }
     t0.elapsed()
 }

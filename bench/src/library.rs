@@ -15,18 +15,18 @@ async fn start(spec: SupervisorSpec) -> RunningSupervisor {
     spec.start().await.unwrap_or_else(|error| panic!("bench start: {error}"))
 }
 
-/// S1: one permanent child that fails at once, `n` starts.
+/// S1: one permanent child that fails at once, `n` starts. The child body
+/// is the floor's: bump a shared counter, fail until the n-th start.
 pub(crate) async fn restarts(n: u64) -> Duration {
-    let starts = Arc::new(AtomicU64::new(0));
-    let done = Arc::new(Notify::new());
-    let (counter, signal) = (starts.clone(), done.clone());
+    let shared = Arc::new(Counted { starts: AtomicU64::new(0), done: Notify::new() });
+    let state = shared.clone();
     let child = ChildSpec::worker("w", move |ctx: Ctx| {
-        let (counter, signal) = (counter.clone(), signal.clone());
+        let state = state.clone();
         async move {
-            if counter.fetch_add(1, Ordering::Relaxed) + 1 < n {
+            if state.starts.fetch_add(1, Ordering::Relaxed) + 1 < n {
                 return Err("fail");
             }
-            signal.notify_one();
+            state.done.notify_one();
             ctx.cancelled().await;
             Ok(())
         }
@@ -34,10 +34,16 @@ pub(crate) async fn restarts(n: u64) -> Duration {
     let spec = started(SupervisorSpec::builder("s1").intensity(Intensity::unlimited()).child(child).build());
     let t0 = Instant::now();
     let running = start(spec).await;
-    done.notified().await;
+    shared.done.notified().await;
     let elapsed = t0.elapsed();
     let _ = running.shutdown().await;
     elapsed
+}
+
+/// What S1's child shares, on both sides.
+pub(crate) struct Counted {
+    pub(crate) starts: AtomicU64,
+    pub(crate) done: Notify,
 }
 
 /// S1b: from a child returning its error to its replacement's first poll;

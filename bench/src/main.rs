@@ -134,7 +134,7 @@ fn main() {
     if runs("S1b") {
         let samples = sizes.latency_samples;
         let (lib, flo) = best(&runtime, || library::restart_latency(samples), || floor::restart_latency(samples));
-        emit(Row::time("S1b", samples, lib, flo));
+        emit(Row::micros("S1b", samples, lib, flo));
     }
 
     if runs("S2") {
@@ -181,7 +181,7 @@ fn main() {
     println!("{}", report::table(&rows));
 }
 
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 /// The best (shortest) time of each side over `ROUNDS` alternating runs.
 fn best<L, F, LF, FF>(runtime: &tokio::runtime::Runtime, library: L, floor: F) -> (Duration, Duration)

@@ -38,6 +38,11 @@ impl Row {
         Row::new(scenario, n, ms(library), ms(floor), "ms", Better::Lower)
     }
 
+    pub(crate) fn micros(scenario: &'static str, n: usize, library: Duration, floor: Duration) -> Row {
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        Row::new(scenario, n, us(library), us(floor), "us", Better::Lower)
+    }
+
     fn ratio(&self) -> f64 {
         self.library / self.floor
     }

@@ -10,8 +10,8 @@ use tracing::Instrument;
 
 use super::Work;
 use super::inbox::Message;
-use super::plan::{ReplyStep, Step};
 use super::plan::Waiting;
+use super::plan::{ReplyStep, Step};
 use super::slots::{Live, Nested, State, StopClock};
 use super::supervisor::{Ending, Link, Phase, Started, SupervisorLoop};
 use super::task::{ChildTask, Report, SupervisorOutcome, TaskExit, TaskResult};
@@ -208,7 +208,7 @@ impl SupervisorLoop {
         let TaskExit { slot: index, epoch, result } = exit;
         let stopping = self.is_stopping();
         let was_starting = self.plan.waiting == (Waiting::Ready { slot: index, epoch });
-        let now = self.clock.now();
+        let clock = &mut self.clock;
         let Some(slot) = self.slots.get_mut(index) else { return };
         if slot.epoch != epoch || !slot.state.is_alive() {
             return;
@@ -221,6 +221,7 @@ impl SupervisorLoop {
         slot.subtree = subtree;
         slot.last_exit = Some(reason);
         if asked {
+            let now = clock.now();
             let began = match slot.stop {
                 StopClock::Since(began) => began,
                 _ => now,
