@@ -317,13 +317,16 @@ impl SupervisorLoop {
         self.mark_running(ready.slot);
     }
 
+    /// Arms the sleep for the earliest timer, re-registering it only when
+    /// that is earlier than what is armed: a sleep armed too early wakes
+    /// once, finds nothing due and re-arms, which is cheaper than moving it
+    /// at every stop of a long shutdown.
     fn arm_sleep(&mut self) {
-        let next = self.timers.next();
-        if next != self.sleep_at {
-            if let Some(at) = next {
+        if let Some(at) = self.timers.next() {
+            if self.sleep_at.is_none_or(|armed| at < armed) {
                 self.sleep.as_mut().reset(at);
+                self.sleep_at = Some(at);
             }
-            self.sleep_at = next;
         }
     }
 
