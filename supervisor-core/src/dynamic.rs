@@ -158,6 +158,7 @@ impl SupervisorSpec {
             intensity: Intensity::default(),
             jitter_seed: None,
             event_capacity: 1024,
+            abort_grace: None,
         }
     }
 }
@@ -171,6 +172,7 @@ pub struct DynamicBuilder {
     intensity: Intensity,
     jitter_seed: Option<u64>,
     event_capacity: usize,
+    abort_grace: Option<Duration>,
 }
 
 impl DynamicBuilder {
@@ -196,6 +198,13 @@ impl DynamicBuilder {
     /// How many events a subscriber may fall behind (top level only).
     pub fn event_capacity(mut self, capacity: usize) -> Self {
         self.event_capacity = capacity.max(1);
+        self
+    }
+
+    /// How long an aborted child may take to end before it is reported as
+    /// not ended (see [`SupervisorBuilder::abort_grace`](crate::SupervisorBuilder::abort_grace)).
+    pub fn abort_grace(mut self, grace: Duration) -> Self {
+        self.abort_grace = Some(grace);
         self
     }
 

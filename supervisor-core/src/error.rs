@@ -33,6 +33,12 @@ pub enum SpecError {
         /// The supervisor.
         supervisor: Arc<str>,
     },
+    /// An abort grace of zero.
+    #[error("supervisor `{supervisor}` has an abort grace of zero: give aborted tasks at least 1ms to end")]
+    ZeroAbortGrace {
+        /// The supervisor.
+        supervisor: Arc<str>,
+    },
     /// A backoff with min > max, a zero min, or jitter outside 0..=1.
     #[error("child `{child}`: {problem}")]
     InvalidBackoff {

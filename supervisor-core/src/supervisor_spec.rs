@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::child_spec::ChildSpec;
 use crate::dynamic::Template;
@@ -10,6 +11,9 @@ use crate::policy::auto_shutdown::AutoShutdown;
 use crate::policy::intensity::Intensity;
 use crate::policy::restart::Restart;
 use crate::policy::strategy::Strategy;
+
+/// How long an aborted task may take to end by default.
+const DEFAULT_ABORT_GRACE: Duration = Duration::from_secs(1);
 
 /// A supervisor: its name, strategy, intensity, children and shutdown order.
 ///
@@ -28,6 +32,7 @@ pub struct SupervisorSpec {
     pub(crate) shutdown_stages: Option<Vec<Vec<usize>>>,
     pub(crate) jitter_seed: Option<u64>,
     pub(crate) event_capacity: usize,
+    pub(crate) abort_grace: Duration,
     /// For a dynamic supervisor, the template of its children.
     pub(crate) dynamic: Option<Arc<Template>>,
 }
@@ -60,6 +65,7 @@ impl SupervisorSpec {
             stages: None,
             jitter_seed: None,
             event_capacity: 1024,
+            abort_grace: DEFAULT_ABORT_GRACE,
         }
     }
 
@@ -100,6 +106,7 @@ pub struct SupervisorBuilder {
     stages: Option<Vec<Vec<Arc<str>>>>,
     jitter_seed: Option<u64>,
     event_capacity: usize,
+    abort_grace: Duration,
 }
 
 impl SupervisorBuilder {
@@ -164,6 +171,17 @@ impl SupervisorBuilder {
         self
     }
 
+    /// How long an aborted child's task may take to end. An abort takes
+    /// effect at the task's next poll, so this passes only for a task that
+    /// blocks its thread: nothing in safe Rust can stop it, so the
+    /// supervisor reports it as [`ExitReason::NotEnded`](crate::ExitReason)
+    /// (by path, see [`ExitReport::not_ended`](crate::ExitReport::not_ended))
+    /// and stops waiting, and shutdown stays bounded. Default: 1 s.
+    pub fn abort_grace(mut self, grace: Duration) -> Self {
+        self.abort_grace = grace;
+        self
+    }
+
     /// Checks the whole spec and returns it, or the first problem found.
     ///
     /// ```
@@ -182,6 +200,9 @@ impl SupervisorBuilder {
         check_id(&self.name)?;
         if self.intensity.period().is_zero() {
             return Err(SpecError::ZeroPeriod { supervisor: self.name });
+        }
+        if self.abort_grace.is_zero() {
+            return Err(SpecError::ZeroAbortGrace { supervisor: self.name });
         }
         let mut seen = HashSet::new();
         for child in &self.children {
@@ -203,6 +224,7 @@ impl SupervisorBuilder {
             shutdown_stages,
             jitter_seed: self.jitter_seed,
             event_capacity: self.event_capacity,
+            abort_grace: self.abort_grace,
             dynamic: None,
         })
     }

@@ -75,6 +75,7 @@ async fn a_macro_tree_runs_and_restarts_and_stops_in_order() {
         name: "app",
         strategy: rest_for_one,
         intensity: 3 per 10s,
+        abort_grace: 250ms,
         children: [
             db: db_pool(log.clone()),
             flaky: flaky(log.clone()),

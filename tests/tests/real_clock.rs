@@ -45,3 +45,35 @@ async fn one_for_all_over_a_thousand_children_never_has_two_incarnations_of_one(
     }
     assert!(alive_tasks_return_to(baseline).await, "tasks left alive after shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_blocking_its_thread_is_reported_not_ended_and_shutdown_stays_bounded() {
+    use std::time::Instant;
+    use supervisor_core::{ChildSpec, Ctx, ExitReason, Shutdown};
+
+    let blocker = ChildSpec::worker("blocker", |_ctx: Ctx| async move {
+        // Blocks its worker thread and never looks at its Ctx: no abort can
+        // reach it until the sleep ends.
+        std::thread::sleep(Duration::from_millis(1500));
+    })
+    .shutdown(Shutdown::Timeout(Duration::from_millis(100)));
+    let polite = ChildSpec::worker("polite", |ctx: Ctx| async move { ctx.cancelled().await });
+    let running = SupervisorSpec::builder("app")
+        .abort_grace(Duration::from_millis(200))
+        .child(polite)
+        .child(blocker)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let t0 = Instant::now();
+    let report = running.shutdown().await.unwrap();
+    let took = t0.elapsed();
+    // 100 ms timeout + 200 ms grace, not the 1.5 s the child blocks for.
+    assert!(took < Duration::from_millis(1000), "shutdown took {took:?}");
+    assert_eq!(report.child("blocker").unwrap().exit, Some(ExitReason::NotEnded));
+    assert_eq!(report.not_ended(), vec![std::sync::Arc::<str>::from("app/blocker")]);
+    assert_eq!(report.child("polite").unwrap().exit, Some(ExitReason::Stopped));
+}

@@ -76,6 +76,11 @@ fn every_invalid_spec_is_a_typed_error() {
         ),
         ("empty name", SupervisorSpec::builder(""), SpecError::InvalidId { id: "".into() }),
         (
+            "zero abort grace",
+            SupervisorSpec::builder("app").abort_grace(Duration::ZERO),
+            SpecError::ZeroAbortGrace { supervisor: "app".into() },
+        ),
+        (
             "slash in an id",
             SupervisorSpec::builder("app").child(idle("a/b")),
             SpecError::InvalidId { id: "a/b".into() },

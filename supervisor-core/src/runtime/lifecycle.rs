@@ -164,6 +164,18 @@ impl SupervisorLoop {
             slot.stop = StopClock::Since(now);
         }
         slot.state = State::Stopping { aborted: true };
+        let epoch = slot.epoch;
+        // An aborted task ends at its next poll, within microseconds, unless
+        // it blocks its thread: then nothing in safe Rust can stop it.
+        self.timers.set(now + self.abort_grace, index, epoch, TimerKind::AbortGrace);
+    }
+
+    /// Stops waiting for an aborted task that has not ended: it is reported
+    /// as not ended, and its end, if it ever comes, is ignored.
+    fn abandon(&mut self, index: usize, epoch: u64) {
+        self.alive -= 1;
+        self.abandoned.insert((index, epoch));
+        self.ended(index, epoch, TaskResult::NotEnded);
     }
 
     /// Puts a stopped child in the restarting state until `at`.
@@ -197,15 +209,26 @@ impl SupervisorLoop {
             (TimerKind::RestartDue, State::Restarting { .. }) => {
                 self.work.push_back(Work::Start { slot: timer.slot, epoch: timer.epoch });
             }
+            (TimerKind::AbortGrace, State::Stopping { aborted: true }) => self.abandon(timer.slot, timer.epoch),
             _ => {}
         }
     }
 
     /// Records the end of an incarnation's task and works out what it means.
     pub(crate) fn on_exit(&mut self, exit: TaskExit) {
+        let TaskExit { slot: index, epoch, result } = exit;
+        if !self.abandoned.is_empty() && self.abandoned.remove(&(index, epoch)) {
+            // It ended after all, after it was reported as not ended.
+            return;
+        }
         // Every task reports exactly once.
         self.alive -= 1;
-        let TaskExit { slot: index, epoch, result } = exit;
+        self.ended(index, epoch, result);
+    }
+
+    /// Records how an incarnation ended and works out what it means.
+    fn ended(&mut self, index: usize, epoch: u64, result: TaskResult) {
+        let not_ended = matches!(result, TaskResult::NotEnded);
         let stopping = self.is_stopping();
         let was_starting = self.plan.waiting == (Waiting::Ready { slot: index, epoch });
         let clock = &mut self.clock;
@@ -237,8 +260,13 @@ impl SupervisorLoop {
         let temporary = slot.spec.restart == Restart::Temporary;
         let doomed = slot.doomed;
         if let Some(live) = slot.live.take() {
-            slot.spare = live.ctx.into_spare();
-            self.reap(live.task);
+            if not_ended {
+                // Detached: awaiting it could take forever.
+                drop(live.task);
+            } else {
+                slot.spare = live.ctx.into_spare();
+                self.reap(live.task);
+            }
         }
         if let Some(slot) = self.slots.get(index) {
             let (path, generation) = (&slot.path, slot.generation);
@@ -344,6 +372,9 @@ impl SupervisorLoop {
 /// The exit reason of a task, given the state its slot was in.
 fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitReport>>) {
     let asked_to_stop = matches!(was, State::Stopping { .. });
+    if let TaskResult::NotEnded = result {
+        return (ExitReason::NotEnded, None);
+    }
     if was == (State::Stopping { aborted: true }) || matches!(result, TaskResult::Aborted) {
         let subtree = match result {
             TaskResult::Supervisor(result) => result.ok().map(Box::new),
@@ -356,7 +387,7 @@ fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitRe
         TaskResult::Worker(Ok(())) => (returned, None),
         TaskResult::Worker(Err(error)) => (ExitReason::Failed(error), None),
         TaskResult::Panicked(message) => (ExitReason::Panicked(message), None),
-        TaskResult::Aborted => (ExitReason::Aborted, None),
+        TaskResult::Aborted | TaskResult::NotEnded => (ExitReason::Aborted, None),
         TaskResult::Supervisor(result) => match *result {
             Ok(report) => (returned, Some(Box::new(report))),
             Err(error) => {

@@ -6,9 +6,10 @@
 //! time, so the loop never waits on one child while something else needs
 //! an answer.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -79,6 +80,11 @@ pub(crate) struct SupervisorLoop {
     deferred: Vec<Message>,
     /// Child tasks spawned whose end has not been reported yet.
     pub(crate) alive: usize,
+    /// How long an aborted task may take to end before it is reported as
+    /// not ended and no longer waited for.
+    pub(crate) abort_grace: Duration,
+    /// Incarnations reported as not ended, whose end may still arrive.
+    pub(crate) abandoned: HashSet<(usize, u64)>,
     /// Handles of tasks that reported their end, awaited before the loop
     /// returns, so that no task of the tree outlives it even for the moment
     /// between its report and its return.
@@ -128,6 +134,8 @@ impl SupervisorLoop {
             inbox,
             deferred: Vec::new(),
             alive: 0,
+            abort_grace: spec.abort_grace,
+            abandoned: HashSet::new(),
             reaping: Vec::new(),
             timers: Timers::default(),
             clock: TurnClock::default(),

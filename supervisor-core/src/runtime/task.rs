@@ -41,6 +41,9 @@ pub(crate) enum TaskResult {
     Panicked(Arc<str>),
     /// The task was aborted before it ended.
     Aborted,
+    /// The task was aborted and had still not ended when the grace period
+    /// ran out: the supervisor stopped waiting for it.
+    NotEnded,
 }
 
 /// How a task's output becomes what it reports. A type, not a stored

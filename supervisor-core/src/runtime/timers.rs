@@ -17,6 +17,9 @@ pub(crate) enum TimerKind {
     ReadyDeadline,
     /// A backoff delay is over: start the child again.
     RestartDue,
+    /// An aborted task has still not ended (it blocks its thread): stop
+    /// waiting for it and report it as not ended.
+    AbortGrace,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

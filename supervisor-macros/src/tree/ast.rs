@@ -10,7 +10,8 @@ use crate::fields::{Field, Sep, Value, first, parse_fields, span_of, split_comma
 use crate::options::{CHILD_KEYS, ChildOptions};
 use crate::suggest;
 
-const TOP_KEYS: [&str; 7] = ["name", "strategy", "intensity", "auto_shutdown", "children", "shutdown_order", "crate"];
+const TOP_KEYS: [&str; 8] =
+    ["name", "strategy", "intensity", "auto_shutdown", "abort_grace", "children", "shutdown_order", "crate"];
 const STRATEGIES: [&str; 3] = ["one_for_one", "one_for_all", "rest_for_one"];
 const AUTO_SHUTDOWNS: [&str; 3] = ["never", "any_significant", "all_significant"];
 const DYNAMIC_KEYS: [&str; 3] = ["child", "max", "intensity"];
@@ -28,6 +29,7 @@ pub(crate) struct Tree {
     pub(crate) strategy: Option<Ident>,
     pub(crate) intensity: Option<Intensity>,
     pub(crate) auto_shutdown: Option<Ident>,
+    pub(crate) abort_grace: Option<Dur>,
     /// The brackets' span, the entries read, and how many were written.
     pub(crate) children: Option<(Span, Vec<Entry>, usize)>,
     pub(crate) shutdown_order: Option<(Span, Vec<Vec<Ident>>)>,
@@ -59,6 +61,7 @@ impl Tree {
             strategy: None,
             intensity: None,
             auto_shutdown: None,
+            abort_grace: None,
             children: None,
             shutdown_order: None,
             krate: None,
@@ -88,6 +91,10 @@ impl Tree {
             "auto_shutdown" if first(&self.auto_shutdown, key, errors) => {
                 self.auto_shutdown = errors.ok(one_of(field, "auto_shutdown", &AUTO_SHUTDOWNS));
             }
+            "abort_grace" if first(&self.abort_grace, key, errors) => {
+                self.abort_grace =
+                    errors.ok(field.tokens(Sep::Colon, "1s").and_then(|t| Dur::parse(t, "the abort grace")));
+            }
             "intensity" if first(&self.intensity, key, errors) => {
                 self.intensity = errors.ok(field.tokens(Sep::Colon, "3 per 10s").and_then(parse_intensity));
             }
@@ -109,7 +116,8 @@ impl Tree {
                 let path = field.tokens(Sep::Colon, "::supervisor_core").and_then(crate::fields::crate_path);
                 self.krate = errors.ok(path.map(|p| quote!(#p)));
             }
-            "name" | "strategy" | "auto_shutdown" | "intensity" | "children" | "shutdown_order" | "crate" => {}
+            "name" | "strategy" | "auto_shutdown" | "abort_grace" | "intensity" | "children" | "shutdown_order"
+            | "crate" => {}
             _ if nested && self.options.take(field, Sep::Colon, errors) => {}
             other if CHILD_KEYS.contains(&other) => errors.at(
                 key.span(),

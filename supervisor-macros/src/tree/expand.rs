@@ -43,6 +43,10 @@ fn supervisor(tree: &Tree, name: &TokenStream, krate: &TokenStream) -> TokenStre
         };
         builder = quote!(#builder.auto_shutdown(#sv::AutoShutdown::#variant));
     }
+    if let Some(grace) = &tree.abort_grace {
+        let grace = grace.expand(krate);
+        builder = quote!(#builder.abort_grace(#grace));
+    }
     for entry in tree.children.iter().flat_map(|(_, entries, _)| entries) {
         let child = child(entry, krate);
         builder = quote!(#builder.child(#child));
