@@ -17,7 +17,7 @@ use crate::policy::backoff::Backoff;
 use crate::policy::intensity::Intensity;
 use crate::policy::restart::Restart;
 use crate::runtime::command::{Op, Reply};
-use crate::supervisor_spec::{SupervisorSpec, check_child, check_id};
+use crate::supervisor_spec::{SupervisorBuilder, SupervisorSpec, check_child};
 
 /// Makes a child's launcher from type-erased arguments, or says it cannot.
 type Make = Arc<dyn Fn(Box<dyn Any + Send>) -> Option<Launch> + Send + Sync>;
@@ -153,26 +153,19 @@ impl SupervisorSpec {
     /// ```
     pub fn dynamic<A>(name: impl Into<Arc<str>>, template: ChildTemplate<A>) -> DynamicBuilder {
         DynamicBuilder {
-            name: name.into(),
+            builder: SupervisorSpec::builder(name),
             template: Template { prototype: template.prototype, make: template.make, max_children: usize::MAX },
-            intensity: Intensity::default(),
-            jitter_seed: None,
-            event_capacity: 1024,
-            abort_grace: None,
         }
     }
 }
 
-/// Builds a dynamic [`SupervisorSpec`].
+/// Builds a dynamic [`SupervisorSpec`]: a [`SupervisorBuilder`] whose
+/// children come from a template.
 #[must_use]
 #[derive(Debug)]
 pub struct DynamicBuilder {
-    name: Arc<str>,
+    builder: SupervisorBuilder,
     template: Template,
-    intensity: Intensity,
-    jitter_seed: Option<u64>,
-    event_capacity: usize,
-    abort_grace: Option<Duration>,
 }
 
 impl DynamicBuilder {
@@ -185,42 +178,36 @@ impl DynamicBuilder {
 
     /// The restart intensity. Default: 1 restart in 5 s.
     pub fn intensity(mut self, intensity: Intensity) -> Self {
-        self.intensity = intensity;
+        self.builder = self.builder.intensity(intensity);
         self
     }
 
     /// Seeds the backoff jitter.
     pub fn jitter_seed(mut self, seed: u64) -> Self {
-        self.jitter_seed = Some(seed);
+        self.builder = self.builder.jitter_seed(seed);
         self
     }
 
     /// How many events a subscriber may fall behind (top level only).
     pub fn event_capacity(mut self, capacity: usize) -> Self {
-        self.event_capacity = capacity.max(1);
+        self.builder = self.builder.event_capacity(capacity);
         self
     }
 
     /// How long an aborted child may take to end before it is reported as
-    /// not ended (see [`SupervisorBuilder::abort_grace`](crate::SupervisorBuilder::abort_grace)).
+    /// not ended (see [`SupervisorBuilder::abort_grace`]).
     pub fn abort_grace(mut self, grace: Duration) -> Self {
-        self.abort_grace = Some(grace);
+        self.builder = self.builder.abort_grace(grace);
         self
     }
 
     /// Checks the spec and returns it.
     ///
     /// # Errors
-    /// A [`SpecError`] for an invalid name, period or template policy.
+    /// A [`SpecError`] for an invalid name, period, grace or template policy.
     pub fn build(self) -> Result<SupervisorSpec, SpecError> {
-        check_id(&self.name)?;
-        if self.intensity.period().is_zero() {
-            return Err(SpecError::ZeroPeriod { supervisor: self.name });
-        }
         check_child(&self.template.prototype)?;
-        let mut spec =
-            SupervisorSpec::builder(self.name).intensity(self.intensity).event_capacity(self.event_capacity).build()?;
-        spec.jitter_seed = self.jitter_seed;
+        let mut spec = self.builder.build()?;
         spec.dynamic = Some(Arc::new(self.template));
         Ok(spec)
     }

@@ -7,18 +7,16 @@ use common::{Action, Lab, settle};
 use supervisor_core::{AutoShutdown, ChildSpec, ExitReason, Restart, Strategy, SupervisorSpec};
 
 async fn tree(lab: &Lab, mode: AutoShutdown, strategy: Strategy) -> supervisor_core::RunningSupervisor {
-    SupervisorSpec::builder("app")
-        .strategy(strategy)
-        .auto_shutdown(mode)
-        .intensity(supervisor_core::Intensity::new(10, std::time::Duration::from_secs(1)))
-        .child(lab.worker("plain"))
-        .child(lab.worker("s1").restart(Restart::Transient).significant(true))
-        .child(lab.worker("s2").restart(Restart::Temporary).significant(true))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap()
+    common::start(
+        SupervisorSpec::builder("app")
+            .strategy(strategy)
+            .auto_shutdown(mode)
+            .intensity(supervisor_core::Intensity::new(10, std::time::Duration::from_secs(1)))
+            .child(lab.worker("plain"))
+            .child(lab.worker("s1").restart(Restart::Transient).significant(true))
+            .child(lab.worker("s2").restart(Restart::Temporary).significant(true)),
+    )
+    .await
 }
 
 #[tokio::test(start_paused = true)]
@@ -99,14 +97,12 @@ async fn a_nested_auto_shutdown_is_a_normal_exit_for_its_parent() {
         .child(lab.worker("step").restart(Restart::Transient).significant(true))
         .build()
         .unwrap();
-    let running = SupervisorSpec::builder("app")
-        .child(lab.worker("other"))
-        .child(ChildSpec::supervisor(job).restart(Restart::Transient))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .child(lab.worker("other"))
+            .child(ChildSpec::supervisor(job).restart(Restart::Transient)),
+    )
+    .await;
     lab.tell("step", Action::Return).await;
     settle().await;
     let job = &running.handle().which_children().await.unwrap()[1];

@@ -14,15 +14,13 @@ const MS: fn(u64) -> Duration = Duration::from_millis;
 /// which it started.
 async fn start_times(backoff: Backoff, seed: u64, n: usize) -> Vec<u128> {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .intensity(Intensity::unlimited())
-        .jitter_seed(seed)
-        .child(lab.worker("w").backoff(backoff))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .intensity(Intensity::unlimited())
+            .jitter_seed(seed)
+            .child(lab.worker("w").backoff(backoff)),
+    )
+    .await;
     let mut starts = vec![0];
     let mut events = running.subscribe();
     for _ in 0..n {
@@ -64,14 +62,12 @@ async fn jitter_is_exact_for_a_seed_and_stays_within_its_bound() {
 #[tokio::test(start_paused = true)]
 async fn the_delay_resets_after_a_stable_run() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .intensity(Intensity::unlimited())
-        .child(lab.worker("w").backoff(Backoff::new(MS(100), MS(10_000)).reset_after(MS(2000))))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .intensity(Intensity::unlimited())
+            .child(lab.worker("w").backoff(Backoff::new(MS(100), MS(10_000)).reset_after(MS(2000)))),
+    )
+    .await;
     let mut events = running.subscribe();
     lab.tell("w", Action::Fail("boom")).await;
     tokio::time::sleep(MS(150)).await;
@@ -99,15 +95,13 @@ async fn the_delay_resets_after_a_stable_run() {
 #[tokio::test(start_paused = true)]
 async fn a_backoff_delay_holds_up_no_other_child() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .intensity(Intensity::unlimited())
-        .child(lab.worker("slow").backoff(Backoff::new(Duration::from_secs(10), Duration::from_secs(10))))
-        .child(lab.worker("fast"))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .intensity(Intensity::unlimited())
+            .child(lab.worker("slow").backoff(Backoff::new(Duration::from_secs(10), Duration::from_secs(10))))
+            .child(lab.worker("fast")),
+    )
+    .await;
     lab.take();
     lab.tell("slow", Action::Fail("boom")).await;
     tokio::time::sleep(MS(1000)).await;
@@ -120,15 +114,13 @@ async fn a_backoff_delay_holds_up_no_other_child() {
 #[tokio::test(start_paused = true)]
 async fn a_group_restart_waits_out_the_failed_childs_delay_once() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .strategy(Strategy::OneForAll)
-        .child(lab.worker("a"))
-        .child(lab.worker("b").backoff(Backoff::new(MS(500), MS(500))))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .strategy(Strategy::OneForAll)
+            .child(lab.worker("a"))
+            .child(lab.worker("b").backoff(Backoff::new(MS(500), MS(500)))),
+    )
+    .await;
     lab.take();
     lab.tell("b", Action::Fail("boom")).await;
     tokio::time::sleep(MS(1000)).await;
@@ -139,13 +131,11 @@ async fn a_group_restart_waits_out_the_failed_childs_delay_once() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_during_a_backoff_delay_cancels_the_restart() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .child(lab.worker("w").backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60))))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .child(lab.worker("w").backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60)))),
+    )
+    .await;
     lab.tell("w", Action::Fail("boom")).await;
     tokio::time::sleep(MS(10)).await;
     let report = running.shutdown().await.unwrap();

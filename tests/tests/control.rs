@@ -20,15 +20,13 @@ fn err_id(id: &str) -> std::sync::Arc<str> {
 #[tokio::test(start_paused = true)]
 async fn which_children_reports_every_state_generation_restarts_and_last_exit() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .child(lab.worker("run"))
-        .child(lab.worker("done").restart(Restart::Transient))
-        .child(lab.worker("flaky").backoff(Backoff::new(MS(500), MS(500))))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .child(lab.worker("run"))
+            .child(lab.worker("done").restart(Restart::Transient))
+            .child(lab.worker("flaky").backoff(Backoff::new(MS(500), MS(500)))),
+    )
+    .await;
     let handle = running.handle();
     lab.tell("done", Action::Return).await;
     lab.tell("flaky", Action::Fail("boom")).await;
@@ -58,15 +56,13 @@ async fn which_children_reports_every_state_generation_restarts_and_last_exit() 
 async fn count_children_counts_specs_active_supervisors_and_workers() {
     let lab = Lab::new();
     let inner = SupervisorSpec::builder("inner").child(lab.worker("x")).build().unwrap();
-    let running = SupervisorSpec::builder("app")
-        .child(lab.worker("a"))
-        .child(lab.worker("b").restart(Restart::Transient))
-        .child(ChildSpec::supervisor(inner))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .child(lab.worker("a"))
+            .child(lab.worker("b").restart(Restart::Transient))
+            .child(ChildSpec::supervisor(inner)),
+    )
+    .await;
     lab.tell("b", Action::Return).await;
     settle().await;
     let counts = running.handle().count_children().await.unwrap();
@@ -77,14 +73,12 @@ async fn count_children_counts_specs_active_supervisors_and_workers() {
 #[tokio::test(start_paused = true)]
 async fn restart_child_starts_only_a_stopped_child() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .child(lab.worker("a"))
-        .child(lab.worker("b").backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60))))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .child(lab.worker("a"))
+            .child(lab.worker("b").backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60)))),
+    )
+    .await;
     let handle = running.handle();
     assert_eq!(handle.restart_child("a").await, Err(ControlError::Running { id: err_id("a") }));
     assert_eq!(handle.restart_child("zz").await, Err(ControlError::NotFound { id: err_id("zz") }));
@@ -103,16 +97,14 @@ async fn restart_child_starts_only_a_stopped_child() {
 #[tokio::test(start_paused = true)]
 async fn terminate_child_stops_without_restarting_and_keeps_the_spec() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .strategy(Strategy::OneForAll)
-        .child(lab.worker("a"))
-        .child(lab.worker_with("slow", OnCancel::Linger(MS(300)), None))
-        .child(lab.worker("temp").restart(Restart::Temporary))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .strategy(Strategy::OneForAll)
+            .child(lab.worker("a"))
+            .child(lab.worker_with("slow", OnCancel::Linger(MS(300)), None))
+            .child(lab.worker("temp").restart(Restart::Temporary)),
+    )
+    .await;
     let handle = running.handle();
     lab.take();
     handle.terminate_child("slow").await.unwrap();
@@ -135,13 +127,9 @@ async fn terminate_child_stops_without_restarting_and_keeps_the_spec() {
 #[tokio::test(start_paused = true)]
 async fn terminate_child_cancels_a_pending_restart() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .child(lab.worker("b").backoff(Backoff::new(MS(100), MS(100))))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running =
+        common::start(SupervisorSpec::builder("app").child(lab.worker("b").backoff(Backoff::new(MS(100), MS(100)))))
+            .await;
     lab.tell("b", Action::Fail("boom")).await;
     settle().await;
     running.handle().terminate_child("b").await.unwrap();
@@ -153,14 +141,12 @@ async fn terminate_child_cancels_a_pending_restart() {
 #[tokio::test(start_paused = true)]
 async fn delete_child_forgets_only_a_stopped_child() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .child(lab.worker("a"))
-        .child(lab.worker("b").backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60))))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .child(lab.worker("a"))
+            .child(lab.worker("b").backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60)))),
+    )
+    .await;
     let handle = running.handle();
     assert_eq!(handle.delete_child("a").await, Err(ControlError::Running { id: err_id("a") }));
     assert_eq!(handle.delete_child("nope").await, Err(ControlError::NotFound { id: err_id("nope") }));
@@ -177,14 +163,10 @@ async fn delete_child_forgets_only_a_stopped_child() {
 #[tokio::test(start_paused = true)]
 async fn start_child_appends_a_child_and_its_errors_are_typed() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .child(lab.worker("a"))
-        .child(lab.worker("b").restart(Restart::Transient))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app").child(lab.worker("a")).child(lab.worker("b").restart(Restart::Transient)),
+    )
+    .await;
     let handle = running.handle();
     lab.take();
     handle.start_child(lab.worker("c")).await.unwrap();
@@ -214,15 +196,13 @@ async fn start_child_appends_a_child_and_its_errors_are_typed() {
 #[tokio::test(start_paused = true)]
 async fn the_loop_answers_while_a_child_stops_backs_off_or_starts() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .strategy(Strategy::OneForAll)
-        .child(lab.worker_with("slow_stop", OnCancel::Linger(Duration::from_secs(10)), None))
-        .child(lab.worker("trigger").backoff(Backoff::new(Duration::from_secs(30), Duration::from_secs(30))))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .strategy(Strategy::OneForAll)
+            .child(lab.worker_with("slow_stop", OnCancel::Linger(Duration::from_secs(10)), None))
+            .child(lab.worker("trigger").backoff(Backoff::new(Duration::from_secs(30), Duration::from_secs(30)))),
+    )
+    .await;
     let handle = running.handle();
     lab.tell("trigger", Action::Fail("boom")).await;
     settle().await;
@@ -265,14 +245,8 @@ async fn the_loop_answers_while_a_child_stops_backs_off_or_starts() {
 async fn a_nested_handle_controls_a_supervisor_below() {
     let lab = Lab::new();
     let inner = SupervisorSpec::builder("inner").child(lab.worker("x")).child(lab.worker("y")).build().unwrap();
-    let running = SupervisorSpec::builder("app")
-        .child(lab.worker("a"))
-        .child(ChildSpec::supervisor(inner))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running =
+        common::start(SupervisorSpec::builder("app").child(lab.worker("a")).child(ChildSpec::supervisor(inner))).await;
     let inner = running.handle().nested("inner");
     assert_eq!(inner.path(), "app/inner");
     let ids: Vec<_> = inner.which_children().await.unwrap().iter().map(|c| c.path.to_string()).collect();
@@ -288,7 +262,7 @@ async fn a_nested_handle_controls_a_supervisor_below() {
 #[tokio::test(start_paused = true)]
 async fn calls_after_shutdown_are_typed_errors_and_shutdown_is_idempotent() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app").child(lab.worker("a")).build().unwrap().start().await.unwrap();
+    let running = common::start(SupervisorSpec::builder("app").child(lab.worker("a"))).await;
     let handle = running.handle();
     let first = handle.shutdown().await.unwrap();
     let second = handle.shutdown().await.unwrap();

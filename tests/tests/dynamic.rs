@@ -69,7 +69,7 @@ async fn wrong_arguments_and_static_only_calls_are_typed_errors() {
     running.shutdown().await.unwrap();
 
     // And the other way round: a dynamic start on a static supervisor.
-    let running = SupervisorSpec::builder("s").build().unwrap().start().await.unwrap();
+    let running = common::start(SupervisorSpec::builder("s")).await;
     assert!(matches!(running.handle().dynamic::<u32>().start_child(1).await, Err(ControlError::Unsupported { .. })));
     running.shutdown().await.unwrap();
 }

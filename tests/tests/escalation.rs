@@ -24,15 +24,13 @@ async fn a_leaf_exceeding_its_supervisors_intensity_escalates_exactly_one_level(
         .child(lab.worker("after"))
         .build()
         .unwrap();
-    let running = SupervisorSpec::builder("app")
-        .strategy(Strategy::OneForAll)
-        .child(lab.worker("root_worker"))
-        .child(ChildSpec::supervisor(mid))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .strategy(Strategy::OneForAll)
+            .child(lab.worker("root_worker"))
+            .child(ChildSpec::supervisor(mid)),
+    )
+    .await;
     let mut events = running.subscribe();
     lab.take();
 
@@ -75,15 +73,13 @@ async fn a_top_level_supervisor_that_gives_up_reports_it_from_wait() {
         .child(lab.worker("leaf"))
         .build()
         .unwrap();
-    let mut running = SupervisorSpec::builder("app")
-        .intensity(Intensity::new(0, Duration::from_secs(5)))
-        .child(lab.worker("a"))
-        .child(ChildSpec::supervisor(inner))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let mut running = common::start(
+        SupervisorSpec::builder("app")
+            .intensity(Intensity::new(0, Duration::from_secs(5)))
+            .child(lab.worker("a"))
+            .child(ChildSpec::supervisor(inner)),
+    )
+    .await;
     lab.tell("leaf", Action::Fail("boom")).await;
     let error = running.wait().await.unwrap_err();
     assert_eq!(

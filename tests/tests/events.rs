@@ -10,8 +10,7 @@ use supervisor_core::{ChildSpec, Intensity, SupervisorSpec};
 async fn a_restart_is_exited_then_restart_scheduled_then_started() {
     let lab = Lab::new();
     let inner = SupervisorSpec::builder("workers").child(lab.worker("ingest")).build().unwrap();
-    let running =
-        SupervisorSpec::builder("app").child(ChildSpec::supervisor(inner)).build().unwrap().start().await.unwrap();
+    let running = common::start(SupervisorSpec::builder("app").child(ChildSpec::supervisor(inner))).await;
     let mut events = running.subscribe();
     lab.tell("ingest", Action::Fail("broken pipe")).await;
     settle().await;
@@ -38,15 +37,10 @@ async fn a_restart_is_exited_then_restart_scheduled_then_started() {
 #[tokio::test(start_paused = true)]
 async fn a_slow_subscriber_lags_is_told_how_much_and_never_slows_the_tree() {
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .intensity(Intensity::unlimited())
-        .event_capacity(4)
-        .child(lab.worker("w"))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app").intensity(Intensity::unlimited()).event_capacity(4).child(lab.worker("w")),
+    )
+    .await;
     let mut slow = running.subscribe();
     // Ten restarts: thirty events, never read meanwhile.
     for _ in 0..10 {

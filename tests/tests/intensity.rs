@@ -10,15 +10,13 @@ use common::{Action, Lab, drain, settle};
 use supervisor_core::{Intensity, Strategy, SupervisorError, SupervisorSpec};
 
 async fn tree(lab: &Lab, strategy: Strategy, max: u32, period_secs: u64) -> supervisor_core::RunningSupervisor {
-    SupervisorSpec::builder("app")
-        .strategy(strategy)
-        .intensity(Intensity::new(max, Duration::from_secs(period_secs)))
-        .children(["a", "b", "c"].map(|id| lab.worker(id)))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap()
+    common::start(
+        SupervisorSpec::builder("app")
+            .strategy(strategy)
+            .intensity(Intensity::new(max, Duration::from_secs(period_secs)))
+            .children(["a", "b", "c"].map(|id| lab.worker(id))),
+    )
+    .await
 }
 
 #[tokio::test(start_paused = true)]

@@ -23,15 +23,13 @@ async fn series_exist_at_zero_then_count_restarts_exits_and_running_children() {
     recorder.install().unwrap();
 
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("m")
-        .intensity(Intensity::new(5, std::time::Duration::from_secs(1)))
-        .child(lab.worker("a"))
-        .child(lab.worker("b"))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("m")
+            .intensity(Intensity::new(5, std::time::Duration::from_secs(1)))
+            .child(lab.worker("a"))
+            .child(lab.worker("b")),
+    )
+    .await;
     let restarts = || value(&snapshotter, "supervisor_restarts_total", &[("path", "m/b")]);
     let failed = || value(&snapshotter, "supervisor_child_exits_total", &[("path", "m/b"), ("reason", "failed")]);
     let panicked = || value(&snapshotter, "supervisor_child_exits_total", &[("path", "m/a"), ("reason", "panicked")]);

@@ -58,15 +58,10 @@ async fn a_child_blocking_its_thread_is_reported_not_ended_and_shutdown_stays_bo
     })
     .shutdown(Shutdown::Timeout(Duration::from_millis(100)));
     let polite = ChildSpec::worker("polite", |ctx: Ctx| async move { ctx.cancelled().await });
-    let running = SupervisorSpec::builder("app")
-        .abort_grace(Duration::from_millis(200))
-        .child(polite)
-        .child(blocker)
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app").abort_grace(Duration::from_millis(200)).child(polite).child(blocker),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     let t0 = Instant::now();
     let report = running.shutdown().await.unwrap();

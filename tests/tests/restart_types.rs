@@ -9,15 +9,13 @@ use common::{Action, Lab, drain, settle};
 use supervisor_core::{ExitReason, Intensity, Restart, SupervisorSpec};
 
 async fn one(lab: &Lab, restart: Restart) -> supervisor_core::RunningSupervisor {
-    SupervisorSpec::builder("app")
-        .intensity(Intensity::new(10, Duration::from_secs(1)))
-        .child(lab.worker("w").restart(restart))
-        .child(lab.worker("other"))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap()
+    common::start(
+        SupervisorSpec::builder("app")
+            .intensity(Intensity::new(10, Duration::from_secs(1)))
+            .child(lab.worker("w").restart(restart))
+            .child(lab.worker("other")),
+    )
+    .await
 }
 
 #[tokio::test(start_paused = true)]

@@ -119,17 +119,15 @@ async fn a_restart_that_fails_to_start_is_tried_again_as_a_whole_and_counted() {
         }
     })
     .wait_ready(MS(100));
-    let running = SupervisorSpec::builder("app")
-        .strategy(Strategy::OneForAll)
-        .intensity(Intensity::new(2, Duration::from_secs(5)))
-        .child(lab.worker("a"))
-        .child(picky)
-        .child(lab.worker("c"))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .strategy(Strategy::OneForAll)
+            .intensity(Intensity::new(2, Duration::from_secs(5)))
+            .child(lab.worker("a"))
+            .child(picky)
+            .child(lab.worker("c")),
+    )
+    .await;
     let mut events = running.subscribe();
     lab.take();
     lab.tell("a", common::Action::Fail("boom")).await;

@@ -7,15 +7,13 @@ use common::{Action, Lab, settle};
 use supervisor_core::{Intensity, Strategy, SupervisorSpec};
 
 async fn four_children(lab: &Lab, strategy: Strategy) -> supervisor_core::RunningSupervisor {
-    SupervisorSpec::builder("app")
-        .strategy(strategy)
-        .intensity(Intensity::new(10, std::time::Duration::from_secs(1)))
-        .children(["a", "b", "c", "d"].map(|id| lab.worker(id)))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap()
+    common::start(
+        SupervisorSpec::builder("app")
+            .strategy(strategy)
+            .intensity(Intensity::new(10, std::time::Duration::from_secs(1)))
+            .children(["a", "b", "c", "d"].map(|id| lab.worker(id))),
+    )
+    .await
 }
 
 #[tokio::test(start_paused = true)]
@@ -82,14 +80,12 @@ async fn a_group_restart_waits_for_each_stop_before_the_next() {
 
     let lab = Lab::new();
     let linger = |id| lab.worker_with(id, OnCancel::Linger(Duration::from_millis(300)), None);
-    let running = SupervisorSpec::builder("app")
-        .strategy(Strategy::OneForAll)
-        .children([linger("a"), lab.worker("b"), linger("c")])
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(SupervisorSpec::builder("app").strategy(Strategy::OneForAll).children([
+        linger("a"),
+        lab.worker("b"),
+        linger("c"),
+    ]))
+    .await;
     lab.take();
     lab.tell("b", Action::Fail("boom")).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -107,19 +103,17 @@ async fn an_exit_during_a_group_restart_is_handled_after_it() {
     use std::time::Duration;
 
     let lab = Lab::new();
-    let running = SupervisorSpec::builder("app")
-        .strategy(Strategy::RestForOne)
-        .intensity(Intensity::new(10, Duration::from_secs(1)))
-        .children([
-            lab.worker("a"),
-            lab.worker("b"),
-            lab.worker_with("c", OnCancel::Linger(Duration::from_millis(100)), None),
-        ])
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .strategy(Strategy::RestForOne)
+            .intensity(Intensity::new(10, Duration::from_secs(1)))
+            .children([
+                lab.worker("a"),
+                lab.worker("b"),
+                lab.worker_with("c", OnCancel::Linger(Duration::from_millis(100)), None),
+            ]),
+    )
+    .await;
     lab.take();
     lab.tell("b", Action::Fail("first")).await;
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -58,8 +58,7 @@ async fn a_childs_own_log_line_carries_its_path_and_generation() {
         Ok(())
     });
     let workers = SupervisorSpec::builder("workers").child(child).build().unwrap();
-    let running =
-        SupervisorSpec::builder("spans").child(ChildSpec::supervisor(workers)).build().unwrap().start().await.unwrap();
+    let running = common::start(SupervisorSpec::builder("spans").child(ChildSpec::supervisor(workers))).await;
     common::settle().await;
     running.shutdown().await.unwrap();
 
@@ -84,14 +83,12 @@ async fn a_childs_own_log_line_carries_its_path_and_generation() {
 async fn intensity_exceeded_is_an_error_level_event() {
     lines_of("gives_up");
     let lab = Lab::new();
-    let mut running = SupervisorSpec::builder("gives_up")
-        .intensity(Intensity::new(0, std::time::Duration::from_secs(1)))
-        .child(lab.worker("w"))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let mut running = common::start(
+        SupervisorSpec::builder("gives_up")
+            .intensity(Intensity::new(0, std::time::Duration::from_secs(1)))
+            .child(lab.worker("w")),
+    )
+    .await;
     let mut events = running.subscribe();
     lab.tell("w", Action::Fail("boom")).await;
     assert!(running.wait().await.is_err());

@@ -232,3 +232,8 @@ pub async fn alive_tasks_return_to(baseline: usize) -> bool {
     eprintln!("alive tasks: {} (baseline {baseline})", metrics.num_alive_tasks());
     false
 }
+
+/// Builds and starts a tree that the test expects to be valid.
+pub async fn start(builder: supervisor_core::SupervisorBuilder) -> supervisor_core::RunningSupervisor {
+    builder.build().unwrap().start().await.unwrap()
+}
