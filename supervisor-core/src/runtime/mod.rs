@@ -10,8 +10,8 @@
 //! | [`shutdown`] | stopping the whole supervisor and its report |
 //! | [`plan`] | the sequence of stops and starts in progress |
 //! | [`slots`] | the table of children |
-//! | [`timers`] | shutdown deadlines, ready deadlines, backoff delays |
-//! | [`task`] | the spawned task of one incarnation, with panic capture |
+//! | [`timers`] | shutdown deadlines, ready deadlines, backoff delays, abort grace |
+//! | [`task`] | the spawned task of one incarnation: panic capture, reporting its end |
 
 pub(crate) mod command;
 pub(crate) mod decide;

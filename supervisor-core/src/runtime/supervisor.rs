@@ -1,10 +1,10 @@
 //! The supervisor loop: one task that owns every child's state.
 //!
-//! It `select!`s over its children's exits, its mailbox (control calls,
-//! stop and kill), readiness signals and its next timer. Whatever arrives is recorded at once; the
-//! restart decisions it leads to run as a [`Plan`] of steps, one step at a
-//! time, so the loop never waits on one child while something else needs
-//! an answer.
+//! It waits on two things: its inbox (children's exits and readiness,
+//! control calls, stop and kill; see [`inbox`](super::inbox)) and its next
+//! timer. Whatever arrives is recorded at once; the restart decisions it
+//! leads to run as a [`Plan`] of steps, one step at a time, so the loop never
+//! waits on one child while something else needs an answer.
 
 use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
