@@ -4,7 +4,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{StartError, SupervisorError};
-use crate::event::{EventReceiver, EventSink};
+use crate::event::EventReceiver;
 use crate::exit::ExitReport;
 use crate::handle::SupervisorHandle;
 use crate::runtime::LoopEnd;
@@ -33,7 +33,7 @@ impl SupervisorSpec {
     /// # Ok(()) }
     /// ```
     pub async fn start(self) -> Result<RunningSupervisor, StartError> {
-        let events = EventSink::new(self.event_capacity);
+        let events = self.events.clone();
         let (started_tx, started_rx) = oneshot::channel();
         let (done_tx, done_rx) = watch::channel(None);
         let (inbox, rx) = mpsc::unbounded_channel();

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::child_spec::ChildSpec;
 use crate::dynamic::Template;
 use crate::error::SpecError;
+use crate::event::{EventReceiver, EventSink};
 use crate::policy::auto_shutdown::AutoShutdown;
 use crate::policy::intensity::Intensity;
 use crate::policy::restart::Restart;
@@ -31,8 +32,9 @@ pub struct SupervisorSpec {
     /// order.
     pub(crate) shutdown_stages: Option<Vec<Vec<usize>>>,
     pub(crate) jitter_seed: Option<u64>,
-    pub(crate) event_capacity: usize,
     pub(crate) abort_grace: Duration,
+    /// The event channel of the tree this spec starts (shared by clones).
+    pub(crate) events: EventSink,
     /// For a dynamic supervisor, the template of its children.
     pub(crate) dynamic: Option<Arc<Template>>,
 }
@@ -90,6 +92,28 @@ impl SupervisorSpec {
     #[must_use]
     pub fn intensity(&self) -> Intensity {
         self.intensity
+    }
+
+    /// Subscribes to the events of the tree this spec will start, its own
+    /// start included. (A spec and its clones share one event channel.)
+    ///
+    /// ```
+    /// use supervisor_core::{ChildSpec, Ctx, Event, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let spec = SupervisorSpec::builder("app")
+    ///     .child(ChildSpec::worker("idle", |ctx: Ctx| async move { ctx.cancelled().await }))
+    ///     .build()?;
+    /// let mut events = spec.subscribe();
+    /// let running = spec.start().await?;
+    /// assert!(matches!(events.recv().await?, Event::ChildStarted { generation: 0, .. }));
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn subscribe(&self) -> EventReceiver {
+        self.events.subscribe()
     }
 }
 
@@ -223,8 +247,8 @@ impl SupervisorBuilder {
             children: self.children,
             shutdown_stages,
             jitter_seed: self.jitter_seed,
-            event_capacity: self.event_capacity,
             abort_grace: self.abort_grace,
+            events: EventSink::new(self.event_capacity),
             dynamic: None,
         })
     }
