@@ -12,6 +12,7 @@ mod library;
 mod m1;
 mod report;
 mod rss;
+mod soak;
 
 // M1 times the tree macro's expansion by calling it directly: its sources
 // are compiled in here, since a proc-macro crate exports only macros.
@@ -83,6 +84,14 @@ fn main() {
         return;
     }
     let sizes = if args.iter().any(|a| a == "--quick") { QUICK } else { FULL };
+    if args.iter().any(|a| a == "--soak-memory") {
+        if let Ok(runtime) =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(BENCH_WORKERS).enable_all().build()
+        {
+            on_worker(&runtime, soak::run());
+        }
+        return;
+    }
     if args.iter().any(|a| a == "--profile-start") {
         // The library's start and stop of 100,000 children, five times, alone:
         // for `perf record`.

@@ -8,7 +8,7 @@ use supervisor_core::{ChildSpec, Ctx, SupervisorSpec};
 use tokio_util::sync::CancellationToken;
 
 /// Resident set size of this process, in bytes (Linux).
-fn resident_bytes() -> usize {
+pub(crate) fn resident_bytes() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
     pages * 4096

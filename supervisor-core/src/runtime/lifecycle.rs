@@ -92,7 +92,7 @@ impl SupervisorLoop {
                 slot.state = State::Starting;
                 self.plan.waiting = Waiting::Ready { slot: index, epoch };
                 if let (Some(timeout), Some(now)) = (timeout, now) {
-                    self.timers.set(now + timeout, index, epoch, TimerKind::ReadyDeadline);
+                    self.set_timer(now + timeout, index, epoch, TimerKind::ReadyDeadline);
                 }
             }
             None => self.mark_running(index),
@@ -143,7 +143,7 @@ impl SupervisorLoop {
         slot.state = State::Stopping { aborted: false };
         match shutdown {
             Shutdown::Brutal => self.abort(index),
-            Shutdown::Timeout(timeout) => self.timers.set(now + timeout, index, epoch, TimerKind::StopDeadline),
+            Shutdown::Timeout(timeout) => self.set_timer(now + timeout, index, epoch, TimerKind::StopDeadline),
             Shutdown::Infinity => {}
         }
         true
@@ -167,7 +167,7 @@ impl SupervisorLoop {
         let epoch = slot.epoch;
         // An aborted task ends at its next poll, within microseconds, unless
         // it blocks its thread: then nothing in safe Rust can stop it.
-        self.timers.set(now + self.abort_grace, index, epoch, TimerKind::AbortGrace);
+        self.set_timer(now + self.abort_grace, index, epoch, TimerKind::AbortGrace);
     }
 
     /// Stops waiting for an aborted task that has not ended: it is reported
@@ -189,28 +189,33 @@ impl SupervisorLoop {
         }
         slot.epoch = epoch;
         slot.state = State::Restarting { at };
-        self.timers.set(at, index, epoch, TimerKind::RestartDue);
+        self.set_timer(at, index, epoch, TimerKind::RestartDue);
+    }
+
+    /// Sets a timer, compacting the heap when stale timers have piled up.
+    pub(crate) fn set_timer(&mut self, at: Instant, slot: usize, epoch: u64, kind: TimerKind) {
+        self.timers.set(at, slot, epoch, kind);
+        if self.timers.needs_compaction() {
+            let slots = &self.slots;
+            self.timers.compact(|timer| timer_is_live(slots, timer));
+        }
     }
 
     pub(crate) fn on_timer(&mut self, timer: Timer, now: Instant) {
-        let Some(slot) = self.slots.get_mut(timer.slot) else {
-            return;
-        };
-        if slot.epoch != timer.epoch {
+        if !timer_is_live(&self.slots, &timer) {
             return;
         }
-        match (timer.kind, slot.state) {
-            (TimerKind::StopDeadline, State::Stopping { aborted: false }) => self.abort(timer.slot),
-            (TimerKind::ReadyDeadline, State::Starting) => {
-                slot.ready_timed_out = true;
-                slot.stop = StopClock::Since(now);
+        match timer.kind {
+            TimerKind::StopDeadline => self.abort(timer.slot),
+            TimerKind::ReadyDeadline => {
+                if let Some(slot) = self.slots.get_mut(timer.slot) {
+                    slot.ready_timed_out = true;
+                    slot.stop = StopClock::Since(now);
+                }
                 self.abort(timer.slot);
             }
-            (TimerKind::RestartDue, State::Restarting { .. }) => {
-                self.work.push_back(Work::Start { slot: timer.slot, epoch: timer.epoch });
-            }
-            (TimerKind::AbortGrace, State::Stopping { aborted: true }) => self.abandon(timer.slot, timer.epoch),
-            _ => {}
+            TimerKind::RestartDue => self.work.push_back(Work::Start { slot: timer.slot, epoch: timer.epoch }),
+            TimerKind::AbortGrace => self.abandon(timer.slot, timer.epoch),
         }
     }
 
@@ -403,4 +408,17 @@ fn error_reason(error: &StartError) -> ExitReason {
         StartError::ChildFailed { reason, .. } => reason.clone(),
         _ => ExitReason::Aborted,
     }
+}
+
+/// Whether a timer still concerns its incarnation's current state.
+fn timer_is_live(slots: &super::slots::Slots, timer: &Timer) -> bool {
+    slots.get(timer.slot).is_some_and(|slot| {
+        slot.epoch == timer.epoch
+            && match timer.kind {
+                TimerKind::StopDeadline => slot.state == State::Stopping { aborted: false },
+                TimerKind::ReadyDeadline => slot.state == State::Starting,
+                TimerKind::RestartDue => matches!(slot.state, State::Restarting { .. }),
+                TimerKind::AbortGrace => slot.state == State::Stopping { aborted: true },
+            }
+    })
 }

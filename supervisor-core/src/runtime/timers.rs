@@ -1,8 +1,11 @@
 //! The loop's timers: one heap, validated lazily.
 //!
-//! Timers are never removed; each carries the incarnation (`epoch`) it was
-//! set for, and the loop ignores a timer whose slot has moved on. The heap
-//! stays small because a slot has at most one live timer of each kind.
+//! A timer is not removed when its incarnation moves on (a stopped child's
+//! deadline, say); it carries the incarnation (`epoch`) it was set for, and
+//! the loop ignores it when it comes due. So that such stale timers cannot
+//! pile up under churn, the loop compacts the heap, keeping only timers that
+//! still matter, whenever it has doubled since the last compaction:
+//! amortized O(1), and never more than about twice the live timers.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -32,16 +35,39 @@ pub(crate) struct Timer {
     pub(crate) kind: TimerKind,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Timers {
     heap: BinaryHeap<Reverse<Timer>>,
     seq: u64,
+    /// The size at which the next compaction is due.
+    compact_at: usize,
 }
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers { heap: BinaryHeap::new(), seq: 0, compact_at: MIN_COMPACT }
+    }
+}
+
+/// Below this many timers the heap is never compacted.
+const MIN_COMPACT: usize = 64;
 
 impl Timers {
     pub(crate) fn set(&mut self, at: Instant, slot: usize, epoch: u64, kind: TimerKind) {
         self.seq += 1;
         self.heap.push(Reverse(Timer { at, seq: self.seq, slot, epoch, kind }));
+    }
+
+    /// Whether enough timers have accumulated since the last compaction.
+    pub(crate) fn needs_compaction(&self) -> bool {
+        self.heap.len() >= self.compact_at
+    }
+
+    /// Keeps only the timers `live` accepts.
+    pub(crate) fn compact(&mut self, live: impl FnMut(&Timer) -> bool) {
+        let mut live = live;
+        self.heap.retain(|Reverse(timer)| live(timer));
+        self.compact_at = (self.heap.len() * 2).max(MIN_COMPACT);
     }
 
     /// The earliest deadline, if any.
@@ -74,5 +100,22 @@ mod tests {
         assert_eq!(timers.pop_due(now).map(|t| t.slot), Some(3));
         assert!(timers.pop_due(now).is_none());
         assert_eq!(timers.pop_due(t0 + Duration::from_secs(5)).map(|t| t.slot), Some(1));
+    }
+
+    #[test]
+    fn compaction_keeps_live_timers_and_bounds_the_heap() {
+        let t0 = Instant::now();
+        let mut timers = Timers::default();
+        for slot in 0..10_000usize {
+            timers.set(t0 + Duration::from_secs(5), slot, 0, TimerKind::StopDeadline);
+            if timers.needs_compaction() {
+                // Only the last ten slots' timers still matter.
+                timers.compact(|timer| timer.slot + 10 >= slot);
+            }
+            assert!(timers.heap.len() <= 2 * MIN_COMPACT, "{} timers", timers.heap.len());
+        }
+        let due: Vec<usize> =
+            std::iter::from_fn(|| timers.pop_due(t0 + Duration::from_secs(5)).map(|t| t.slot)).collect();
+        assert!(due.iter().rev().take(10).all(|&slot| slot >= 9990), "{due:?}");
     }
 }
