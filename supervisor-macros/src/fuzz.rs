@@ -1,6 +1,9 @@
 //! Feeds both macros many garbled token streams (random ones, and
 //! mutations of valid inputs) and checks that they never panic and always
 //! return tokens: an expansion or compile errors.
+//!
+//! 4,000 rounds in CI. A longer run, with another seed:
+//! `FUZZ_ROUNDS=1000000 FUZZ_SEED=42 cargo test --release -p supervisor-macros fuzz`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -156,8 +159,9 @@ fn valid_children() -> Vec<(TokenStream, TokenStream)> {
 
 #[test]
 fn garbled_and_mutated_inputs_never_panic() {
-    let mut rng = Rng(0x5eed);
-    for round in 0..4000 {
+    let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let mut rng = Rng(env("FUZZ_SEED", 0x5eed));
+    for round in 0..env("FUZZ_ROUNDS", 4000) as usize {
         let trees = valid_trees();
         let base = trees[round % trees.len()].clone();
         let input = if round % 4 == 0 {
