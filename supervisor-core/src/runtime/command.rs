@@ -210,16 +210,17 @@ impl SupervisorLoop {
         let Some(template) = self.template.clone() else {
             return Handled::Now(reply, Err(self.unsupported("it is not dynamic: start children with a ChildSpec")));
         };
+        // Arguments of the wrong type are a mistake whether or not there is room.
+        let id: Arc<str> = Arc::from((self.next_dynamic_id + 1).to_string());
+        let Some(spec) = template.instantiate(id, args) else {
+            return Handled::Now(reply, Err(ControlError::WrongArguments { supervisor: self.path.clone(), given }));
+        };
         if self.slots.count() >= template.max_children {
             let error = ControlError::Full { supervisor: self.path.clone(), max: template.max_children };
             return Handled::Now(reply, Err(error));
         }
         self.next_dynamic_id += 1;
-        let id: Arc<str> = Arc::from(self.next_dynamic_id.to_string());
-        match template.instantiate(id, args) {
-            Some(spec) => self.insert_and_start(spec, reply),
-            None => Handled::Now(reply, Err(ControlError::WrongArguments { supervisor: self.path.clone(), given })),
-        }
+        self.insert_and_start(spec, reply)
     }
 
     fn insert_and_start(&mut self, spec: ChildSpec, reply: ReplyTx) -> Handled {
