@@ -213,6 +213,18 @@ impl SupervisorHandle {
         ControlError::ShuttingDown { supervisor: Arc::from(self.path()) }
     }
 
+    /// Aborts every task of the tree at once, without asking, and waits
+    /// until they have ended (a child blocking its thread is reported as
+    /// not ended after the abort grace). For when an orderly shutdown takes
+    /// too long; see [`shutdown`](SupervisorHandle::shutdown) for that.
+    ///
+    /// # Errors
+    /// The supervisor's own error if it had already given up.
+    pub async fn kill(&self) -> Result<ExitReport, SupervisorError> {
+        let _ = self.inner.inbox.send(Message::Kill);
+        self.wait().await
+    }
+
     pub(crate) fn request_stop(&self) {
         // A closed inbox means the loop has ended: nothing to stop.
         let _ = self.inner.inbox.send(Message::Stop);

@@ -52,6 +52,8 @@ mod metrics;
 pub mod policy;
 mod running;
 mod runtime;
+#[cfg(feature = "signal")]
+mod signal;
 mod supervisor_spec;
 
 pub use child_return::ChildReturn;
@@ -69,6 +71,8 @@ pub use policy::intensity::Intensity;
 pub use policy::restart::Restart;
 pub use policy::strategy::Strategy;
 pub use running::RunningSupervisor;
+#[cfg(feature = "signal")]
+pub use signal::TreeExit;
 #[doc = include_str!("../docs/child.md")]
 #[doc(inline)]
 pub use supervisor_macros::child;

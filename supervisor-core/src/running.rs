@@ -116,7 +116,7 @@ impl RunningSupervisor {
         result
     }
 
-    async fn join_root(&mut self) {
+    pub(crate) async fn join_root(&mut self) {
         if let Some(join) = self.join.take() {
             let _ = join.await;
         }
