@@ -1,0 +1,12 @@
+//! See the module `examples::echo` for what this runs.
+//!
+//! ```text
+//! cargo run -p examples --example echo -- --duration 3
+//! ```
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    examples::init_tracing();
+    examples::echo::run(examples::duration_arg(std::time::Duration::from_secs(3))).await?;
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! The examples run, briefly, and do what they say: they cannot rot.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use supervisor_core::ExitReason;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quickstart_restarts_the_flaky_worker_and_stops_cleanly() {
+    let report = examples::quickstart::run(Duration::from_millis(1800)).await.unwrap();
+    assert!(report.children.iter().all(|c| c.exit == Some(ExitReason::Stopped)), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_echo_service_survives_broken_and_poisoned_connections() {
+    let tally = examples::echo::run(Duration::from_millis(1000)).await.unwrap();
+    assert!(tally.echoed.load(Ordering::Relaxed) > 10);
+    assert!(tally.broken.load(Ordering::Relaxed) > 0);
+    assert!(tally.failed.load(Ordering::Relaxed) > 0);
+    assert!(tally.connections.load(Ordering::Relaxed) > tally.failed.load(Ordering::Relaxed));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_pool_escalates_a_poison_job_after_the_good_ones() {
+    let tally = examples::jobs::run(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(tally.done.load(Ordering::Relaxed), 1000);
+    assert_eq!(tally.sum.load(Ordering::Relaxed), 500_500);
+    assert_eq!(tally.pool_gave_up.load(Ordering::Relaxed), 3, "the pool gives up, is restarted twice, gives up");
+    assert!(tally.top_gave_up.load(Ordering::Relaxed));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staged_shutdown_aborts_the_straggler_at_its_deadline() {
+    let report = examples::staged_shutdown::run(Duration::from_millis(100)).await.unwrap();
+    let exit = |id| report.child(id).unwrap().exit.clone();
+    let took = |id| report.child(id).unwrap().stop_took.unwrap();
+    assert_eq!(exit("straggler"), Some(ExitReason::Aborted));
+    assert!(took("straggler") >= Duration::from_millis(300));
+    assert_eq!(exit("slow"), Some(ExitReason::Stopped));
+    assert!(took("slow") >= Duration::from_millis(250));
+    assert_eq!(exit("storage"), Some(ExitReason::Stopped));
+}
