@@ -82,7 +82,9 @@ pub use supervisor_macros::supervisor;
 pub use supervisor_spec::{SupervisorBuilder, SupervisorSpec};
 pub use tokio_util::sync::CancellationToken;
 
-/// The README's snippets, compiled and run as doctests.
-#[cfg(doctest)]
+/// The README's snippets, compiled and run as doctests. One of them uses
+/// `run_until_signal`, so they need the `signal` feature, which
+/// `cargo test --workspace` turns on through the examples crate.
+#[cfg(all(doctest, feature = "signal"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
