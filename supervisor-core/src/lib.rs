@@ -55,6 +55,8 @@ mod runtime;
 #[cfg(feature = "signal")]
 mod signal;
 mod supervisor_spec;
+#[cfg(all(feature = "systemd", unix))]
+pub mod systemd;
 
 pub use child_return::ChildReturn;
 pub use child_spec::{ChildKind, ChildSpec, Shutdown};

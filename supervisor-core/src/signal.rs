@@ -46,6 +46,11 @@ impl RunningSupervisor {
     /// signal comes, every task is aborted at once. Returns how it ended;
     /// [`TreeExit::exit_code`] turns that into the process's exit code.
     ///
+    /// With the `systemd` feature, when `NOTIFY_SOCKET` is set, it also
+    /// tells systemd `READY=1` at once, feeds its watchdog while the top
+    /// supervisor's loop answers, and sends `STOPPING=1` when the signal
+    /// comes (see `RunningSupervisor::notify_systemd`).
+    ///
     /// ```no_run
     /// use std::time::Duration;
     /// use supervisor_core::{ChildSpec, Ctx, SupervisorSpec};
@@ -62,6 +67,8 @@ impl RunningSupervisor {
     /// ```
     pub async fn run_until_signal(mut self, deadline: Duration) -> TreeExit {
         let handle = self.handle();
+        #[cfg(all(feature = "systemd", unix))]
+        let systemd = self.systemd_from_env();
         tokio::select! {
             ended = handle.wait() => {
                 self.join_root().await;
@@ -71,6 +78,10 @@ impl RunningSupervisor {
                 };
             }
             () = signal() => tracing::info!(supervisor = handle.path(), ?deadline, "signal received: shutting down"),
+        }
+        #[cfg(all(feature = "systemd", unix))]
+        if let Some(systemd) = &systemd {
+            systemd.stopping();
         }
         let ended = tokio::select! {
             ended = handle.shutdown() => ended.map(TreeExit::Stopped),
