@@ -1,6 +1,7 @@
 //! Typed lifecycle events, published on a broadcast channel and mirrored as
 //! `tracing` events.
 
+use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -88,6 +89,36 @@ pub enum Event {
         /// Why, if it stopped with an error.
         error: Option<Arc<str>>,
     },
+}
+
+/// One short line per event, as tests compare them:
+/// `started app/w#0`, `exited app/w#0 failed: boom`,
+/// `restart app/w#1 in 100ms` (the generation to come),
+/// `stopped app/w#1 stopped after 0ms`,
+/// `gave up app max 3`, `supervisor stopped app`, `supervisor failed app`.
+///
+/// ```
+/// use supervisor_core::{Event, ExitReason};
+///
+/// let exited = Event::ChildExited { path: "app/w".into(), generation: 2, reason: ExitReason::Failed("boom".into()) };
+/// assert_eq!(exited.to_string(), "exited app/w#2 failed: boom");
+/// ```
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::ChildStarted { path, generation } => write!(f, "started {path}#{generation}"),
+            Event::ChildExited { path, generation, reason } => write!(f, "exited {path}#{generation} {reason}"),
+            Event::RestartScheduled { path, generation, delay } => {
+                write!(f, "restart {path}#{generation} in {}ms", delay.as_millis())
+            }
+            Event::ChildStopped { path, generation, reason, took } => {
+                write!(f, "stopped {path}#{generation} {reason} after {}ms", took.as_millis())
+            }
+            Event::IntensityExceeded { supervisor, max, .. } => write!(f, "gave up {supervisor} max {max}"),
+            Event::SupervisorStopped { supervisor, error: None } => write!(f, "supervisor stopped {supervisor}"),
+            Event::SupervisorStopped { supervisor, error: Some(_) } => write!(f, "supervisor failed {supervisor}"),
+        }
+    }
 }
 
 impl Event {

@@ -57,6 +57,8 @@ mod signal;
 mod supervisor_spec;
 #[cfg(all(feature = "systemd", unix))]
 pub mod systemd;
+#[cfg(feature = "test-util")]
+pub mod testing;
 
 pub use child_return::ChildReturn;
 pub use child_spec::{ChildKind, ChildSpec, Shutdown};
@@ -84,9 +86,9 @@ pub use supervisor_macros::supervisor;
 pub use supervisor_spec::{SupervisorBuilder, SupervisorSpec};
 pub use tokio_util::sync::CancellationToken;
 
-/// The README's snippets, compiled and run as doctests. One of them uses
-/// `run_until_signal`, so they need the `signal` feature, which
-/// `cargo test --workspace` turns on through the examples crate.
-#[cfg(all(doctest, feature = "signal"))]
+/// The README's snippets, compiled and run as doctests. They use the
+/// `signal` and `test-util` features, which `cargo test --workspace` turns
+/// on through the examples and tests crates.
+#[cfg(all(doctest, feature = "signal", feature = "test-util"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use supervisor_core::{ChildSpec, Ctx, Event, EventReceiver};
+use supervisor_core::{ChildSpec, Ctx, EventReceiver};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -189,32 +189,13 @@ pub async fn settle() {
     }
 }
 
-/// Drains the events received so far, as short strings.
+/// Drains the events received so far, as short strings (`Event`'s `Display`).
 pub fn drain(events: &mut EventReceiver) -> Vec<String> {
     let mut out = Vec::new();
     while let Ok(event) = events.try_recv() {
-        out.push(describe(&event));
+        out.push(event.to_string());
     }
     out
-}
-
-pub fn describe(event: &Event) -> String {
-    match event {
-        Event::ChildStarted { path, generation } => format!("started {path}#{generation}"),
-        Event::ChildExited { path, generation, reason } => format!("exited {path}#{generation} {reason}"),
-        Event::RestartScheduled { path, generation, delay } => {
-            format!("restart {path}#{generation} in {}ms", delay.as_millis())
-        }
-        Event::ChildStopped { path, generation, reason, took } => {
-            format!("stopped {path}#{generation} {reason} after {}ms", took.as_millis())
-        }
-        Event::IntensityExceeded { supervisor, max, .. } => format!("gave up {supervisor} max {max}"),
-        Event::SupervisorStopped { supervisor, error } => match error {
-            None => format!("supervisor stopped {supervisor}"),
-            Some(_) => format!("supervisor failed {supervisor}"),
-        },
-        other => format!("{other:?}"),
-    }
 }
 
 /// Waits until the runtime's count of alive tasks is back to `baseline`, and
