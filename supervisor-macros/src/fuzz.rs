@@ -1,31 +1,17 @@
 //! Feeds both macros many garbled token streams (random ones, and
 //! mutations of valid inputs) and checks that they never panic and always
-//! return tokens: an expansion or compile errors.
+//! return tokens: an expansion or compile errors. A failure is shrunk to
+//! the smallest garbling that still fails.
 //!
-//! 4,000 rounds in CI. A longer run, with another seed:
-//! `FUZZ_ROUNDS=1000000 FUZZ_SEED=42 cargo test --release -p supervisor-macros fuzz`.
+//! 5,000 cases each in CI. A longer run:
+//! `PROPTEST_CASES=1000000 cargo test --release -p supervisor-macros fuzz`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
+use proptest::prelude::*;
+use proptest::sample::Index;
 use quote::quote;
-
-/// SplitMix64: deterministic, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 const WORDS: [&str; 24] = [
     "name",
@@ -54,52 +40,94 @@ const WORDS: [&str; 24] = [
     "brutal",
 ];
 const PUNCTS: [char; 9] = [',', ':', '=', ';', '&', '<', '>', '-', '#'];
+const LITERALS: [&str; 11] =
+    ["0", "3", "10s", "0s", "500ms", "1.5", "2min", "\"app\"", "true", "7sec", "99999999999999999999999h"];
+const DELIMITERS: [Delimiter; 4] = [Delimiter::Parenthesis, Delimiter::Bracket, Delimiter::Brace, Delimiter::None];
 
-fn random_token(rng: &mut Rng, depth: usize) -> TokenTree {
-    let span = Span::call_site();
-    match rng.below(if depth > 2 { 4 } else { 5 }) {
-        0 => TokenTree::Ident(Ident::new(WORDS[rng.below(WORDS.len())], span)),
-        1 => TokenTree::Punct(Punct::new(PUNCTS[rng.below(PUNCTS.len())], Spacing::Alone)),
-        2 => {
-            let literals =
-                ["0", "3", "10s", "0s", "500ms", "1.5", "2min", "\"app\"", "true", "7sec", "99999999999999999999999h"];
-            let text = literals[rng.below(literals.len())];
-            TokenTree::Literal(text.parse::<Literal>().unwrap_or_else(|_| Literal::u8_unsuffixed(1)))
-        }
-        3 => TokenTree::Ident(Ident::new("x", span)),
-        _ => {
-            let delimiters = [Delimiter::Parenthesis, Delimiter::Bracket, Delimiter::Brace, Delimiter::None];
-            let inner: TokenStream = (0..rng.below(6)).map(|_| random_token(rng, depth + 1)).collect();
-            TokenTree::Group(Group::new(delimiters[rng.below(4)], inner))
+/// A token, as proptest generates and shrinks it.
+#[derive(Clone, Debug)]
+enum Tok {
+    Word(Index),
+    Punct(Index),
+    Literal(Index),
+    Group(Index, Vec<Tok>),
+}
+
+impl Tok {
+    fn tree(&self) -> TokenTree {
+        match self {
+            Tok::Word(i) => TokenTree::Ident(Ident::new(WORDS[i.index(WORDS.len())], Span::call_site())),
+            Tok::Punct(i) => TokenTree::Punct(Punct::new(*i.get(&PUNCTS[..]), Spacing::Alone)),
+            Tok::Literal(i) => TokenTree::Literal(
+                i.get(&LITERALS[..]).parse::<Literal>().unwrap_or_else(|_| Literal::u8_unsuffixed(1)),
+            ),
+            Tok::Group(delimiter, inner) => {
+                TokenTree::Group(Group::new(*delimiter.get(&DELIMITERS[..]), inner.iter().map(Tok::tree).collect()))
+            }
         }
     }
 }
 
-/// Deletes, duplicates, swaps or replaces tokens, at any depth.
-fn mutate(tokens: TokenStream, rng: &mut Rng) -> TokenStream {
+fn tok() -> impl Strategy<Value = Tok> {
+    let leaf = prop_oneof![
+        any::<Index>().prop_map(Tok::Word),
+        any::<Index>().prop_map(Tok::Punct),
+        any::<Index>().prop_map(Tok::Literal),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        (any::<Index>(), prop::collection::vec(inner, 0..6)).prop_map(|(d, tokens)| Tok::Group(d, tokens))
+    })
+}
+
+/// One change to a token stream, at any depth.
+#[derive(Clone, Debug)]
+enum Edit {
+    Remove(Index),
+    Duplicate(Index),
+    Swap(Index, Index),
+    Replace(Index, Tok),
+    /// Edits inside the group at this position (if it is one).
+    Inside(Index, Vec<Edit>),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    let leaf = prop_oneof![
+        any::<Index>().prop_map(Edit::Remove),
+        any::<Index>().prop_map(Edit::Duplicate),
+        (any::<Index>(), any::<Index>()).prop_map(|(i, j)| Edit::Swap(i, j)),
+        (any::<Index>(), tok()).prop_map(|(i, t)| Edit::Replace(i, t)),
+    ];
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        (any::<Index>(), prop::collection::vec(inner, 1..3)).prop_map(|(i, edits)| Edit::Inside(i, edits))
+    })
+}
+
+fn apply(tokens: TokenStream, edits: &[Edit]) -> TokenStream {
     let mut list: Vec<TokenTree> = tokens.into_iter().collect();
-    for _ in 0..=rng.below(3) {
+    for edit in edits {
         if list.is_empty() {
-            list.push(random_token(rng, 0));
             continue;
         }
-        let i = rng.below(list.len());
-        match rng.below(5) {
-            0 => {
-                list.remove(i);
+        match edit {
+            Edit::Remove(i) => {
+                list.remove(i.index(list.len()));
             }
-            1 => {
-                let copy = list[i].clone();
-                list.insert(i, copy);
+            Edit::Duplicate(i) => {
+                let i = i.index(list.len());
+                list.insert(i, list[i].clone());
             }
-            2 => {
-                let j = rng.below(list.len());
+            Edit::Swap(i, j) => {
+                let (i, j) = (i.index(list.len()), j.index(list.len()));
                 list.swap(i, j);
             }
-            3 => list[i] = random_token(rng, 0),
-            _ => {
+            Edit::Replace(i, tok) => {
+                let i = i.index(list.len());
+                list[i] = tok.tree();
+            }
+            Edit::Inside(i, edits) => {
+                let i = i.index(list.len());
                 if let TokenTree::Group(group) = &list[i] {
-                    let mut inner = Group::new(group.delimiter(), mutate(group.stream(), rng));
+                    let mut inner = Group::new(group.delimiter(), apply(group.stream(), edits));
                     inner.set_span(group.span());
                     list[i] = TokenTree::Group(inner);
                 }
@@ -109,12 +137,13 @@ fn mutate(tokens: TokenStream, rng: &mut Rng) -> TokenStream {
     list.into_iter().collect()
 }
 
-fn survives(what: &str, input: &TokenStream, run: impl FnOnce() -> TokenStream) {
-    let output = catch_unwind(AssertUnwindSafe(run));
-    match output {
-        Ok(tokens) => assert!(!tokens.is_empty(), "{what} returned nothing for: {input}"),
-        Err(_) => panic!("{what} panicked on: {input}"),
+/// Runs a macro on `input`: it must return tokens, not panic.
+fn survives(what: &str, input: &TokenStream, run: impl FnOnce() -> TokenStream) -> Result<(), TestCaseError> {
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(tokens) => prop_assert!(!tokens.is_empty(), "{} returned nothing for: {}", what, input),
+        Err(_) => prop_assert!(false, "{} panicked on: {}", what, input),
     }
+    Ok(())
 }
 
 fn valid_trees() -> Vec<TokenStream> {
@@ -157,32 +186,36 @@ fn valid_children() -> Vec<(TokenStream, TokenStream)> {
     ]
 }
 
-#[test]
-fn garbled_and_mutated_inputs_never_panic() {
-    let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    let mut rng = Rng(env("FUZZ_SEED", 0x5eed));
-    for round in 0..env("FUZZ_ROUNDS", 4000) as usize {
-        let trees = valid_trees();
-        let base = trees[round % trees.len()].clone();
-        let input = if round % 4 == 0 {
-            (0..rng.below(12)).map(|_| random_token(&mut rng, 0)).collect()
-        } else {
-            let mut input = base;
-            for _ in 0..=rng.below(4) {
-                input = mutate(input, &mut rng);
-            }
-            input
-        };
-        survives("supervisor!", &input, || crate::tree::supervisor(input.clone()));
+/// A valid input, garbled, or random tokens.
+fn garbled(valid: Vec<TokenStream>) -> impl Strategy<Value = TokenStream> {
+    prop_oneof![
+        1 => prop::collection::vec(tok(), 0..12).prop_map(|tokens| tokens.iter().map(Tok::tree).collect()),
+        3 => (prop::sample::select(valid), prop::collection::vec(edit(), 1..5))
+            .prop_map(|(input, edits)| apply(input, &edits)),
+    ]
+}
 
-        let children = valid_children();
-        let (args, item) = children[round % children.len()].clone();
-        let (args, item) = match round % 3 {
-            0 => (mutate(args, &mut rng), item),
-            1 => (args, mutate(item, &mut rng)),
-            _ => (mutate(args, &mut rng), mutate(item, &mut rng)),
-        };
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(5000),
+        // A failure is shrunk and printed; it then becomes a test of its own.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn a_garbled_tree_never_panics(input in garbled(valid_trees())) {
+        survives("supervisor!", &input, || crate::tree::supervisor(input.clone()))?;
+    }
+
+    #[test]
+    fn a_garbled_child_never_panics(
+        (args, item) in prop::sample::select(valid_children()),
+        args_edits in prop::collection::vec(edit(), 0..4),
+        item_edits in prop::collection::vec(edit(), 0..4),
+    ) {
+        let (args, item) = (apply(args, &args_edits), apply(item, &item_edits));
         let shown = quote!(#[child(#args)] #item);
-        survives("#[child]", &shown, || crate::child::child(args.clone(), item.clone()));
+        survives("#[child]", &shown, || crate::child::child(args.clone(), item.clone()))?;
     }
 }
