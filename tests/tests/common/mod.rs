@@ -182,12 +182,7 @@ impl Lab {
     }
 }
 
-/// Lets every task that can run, run, without moving paused time.
-pub async fn settle() {
-    for _ in 0..50 {
-        tokio::task::yield_now().await;
-    }
-}
+pub use supervisor_core::testing::settle;
 
 /// Drains the events received so far, as short strings (`Event`'s `Display`).
 pub fn drain(events: &mut EventReceiver) -> Vec<String> {
