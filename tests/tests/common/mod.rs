@@ -182,6 +182,7 @@ impl Lab {
     }
 }
 
+#[allow(unused_imports)]
 pub use supervisor_core::testing::settle;
 
 /// Drains the events received so far, as short strings (`Event`'s `Display`).
