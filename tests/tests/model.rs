@@ -501,6 +501,73 @@ proptest! {
     }
 }
 
+// ----------------------------------------------------------------------
+// Pinned scenarios. Each was the shrunk counterexample proptest found when
+// one rule of the model was broken on purpose, so each tells that rule
+// from its nearest wrong version. They run every time, whatever the seed.
+
+fn worker(restart: Restart, significant: bool) -> ChildShape {
+    ChildShape { restart, significant, nested: None }
+}
+
+fn nested_sup(sup: SupShape) -> ChildShape {
+    ChildShape { restart: Restart::Permanent, significant: false, nested: Some(sup) }
+}
+
+fn sup(strategy: Plan, max: u32, auto: AutoShutdown, children: Vec<ChildShape>) -> SupShape {
+    SupShape { strategy, max, period_ms: 1000, auto, children }
+}
+
+fn pinned(shape: SupShape, steps: Vec<Step>) {
+    quiet_panics();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+    if let Err(error) = runtime.block_on(run(shape, steps)) {
+        panic!("{error}");
+    }
+}
+
+const PERMANENT: Restart = Restart::Permanent;
+const NEVER: AutoShutdown = AutoShutdown::Never;
+
+#[test]
+fn pinned_rest_for_one_restarts_only_the_later_children() {
+    let shape = sup(Plan::RestForOne, 4, NEVER, vec![worker(PERMANENT, false), worker(PERMANENT, false)]);
+    pinned(shape, vec![Step::Exit(1, How::Return)]);
+}
+
+#[test]
+fn pinned_one_for_all_restarts_every_sibling() {
+    let inner = sup(Plan::OneForAll, 1, NEVER, vec![worker(PERMANENT, false), worker(PERMANENT, false)]);
+    pinned(sup(Plan::OneForOne, 4, NEVER, vec![nested_sup(inner)]), vec![Step::Exit(0, How::Return)]);
+}
+
+#[test]
+fn pinned_a_group_restart_forgets_a_temporary_sibling() {
+    let inner = sup(Plan::OneForAll, 1, NEVER, vec![worker(Restart::Temporary, false), worker(PERMANENT, false)]);
+    pinned(sup(Plan::OneForOne, 4, NEVER, vec![nested_sup(inner)]), vec![Step::Exit(1, How::Return)]);
+}
+
+#[test]
+fn pinned_a_transient_child_that_returns_is_not_restarted() {
+    pinned(sup(Plan::OneForOne, 4, NEVER, vec![worker(Restart::Transient, false)]), vec![Step::Exit(0, How::Return)]);
+}
+
+#[test]
+fn pinned_all_significant_waits_for_the_last_significant_child() {
+    let significant = || worker(Restart::Transient, true);
+    let low = sup(Plan::OneForOne, 0, AutoShutdown::AllSignificant, vec![significant(), significant()]);
+    let mid = sup(Plan::OneForOne, 0, NEVER, vec![nested_sup(low)]);
+    pinned(sup(Plan::OneForOne, 4, NEVER, vec![nested_sup(mid)]), vec![Step::Exit(0, How::Return)]);
+}
+
+#[test]
+fn pinned_a_restart_exactly_one_period_ago_still_counts() {
+    let inner = sup(Plan::OneForOne, 1, NEVER, vec![worker(Restart::Temporary, false), worker(PERMANENT, false)]);
+    let steps =
+        vec![Step::Exit(1, How::Return), Step::Advance(1000), Step::Exit(0, How::Return), Step::Exit(0, How::Return)];
+    pinned(sup(Plan::OneForOne, 4, NEVER, vec![nested_sup(inner)]), steps);
+}
+
 /// The children's own panics are part of the test; keep them off stderr.
 fn quiet_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
