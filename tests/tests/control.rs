@@ -70,15 +70,16 @@ async fn count_children_counts_specs_active_supervisors_and_workers() {
     running.shutdown().await.unwrap();
 }
 
+/// Workers `a` and `b`; `b` waits a minute before each restart.
+fn a_and_slow_restarting_b(lab: &Lab) -> supervisor_core::SupervisorBuilder {
+    let slow = Backoff::new(Duration::from_secs(60), Duration::from_secs(60));
+    SupervisorSpec::builder("app").child(lab.worker("a")).child(lab.worker("b").backoff(slow))
+}
+
 #[tokio::test(start_paused = true)]
 async fn restart_child_starts_only_a_stopped_child() {
     let lab = Lab::new();
-    let running = common::start(
-        SupervisorSpec::builder("app")
-            .child(lab.worker("a"))
-            .child(lab.worker("b").backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60)))),
-    )
-    .await;
+    let running = common::start(a_and_slow_restarting_b(&lab)).await;
     let handle = running.handle();
     assert_eq!(handle.restart_child("a").await, Err(ControlError::Running { id: err_id("a") }));
     assert_eq!(handle.restart_child("zz").await, Err(ControlError::NotFound { id: err_id("zz") }));
@@ -141,12 +142,7 @@ async fn terminate_child_cancels_a_pending_restart() {
 #[tokio::test(start_paused = true)]
 async fn delete_child_forgets_only_a_stopped_child() {
     let lab = Lab::new();
-    let running = common::start(
-        SupervisorSpec::builder("app")
-            .child(lab.worker("a"))
-            .child(lab.worker("b").backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60)))),
-    )
-    .await;
+    let running = common::start(a_and_slow_restarting_b(&lab)).await;
     let handle = running.handle();
     assert_eq!(handle.delete_child("a").await, Err(ControlError::Running { id: err_id("a") }));
     assert_eq!(handle.delete_child("nope").await, Err(ControlError::NotFound { id: err_id("nope") }));
