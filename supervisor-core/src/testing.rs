@@ -114,17 +114,17 @@ impl Fault {
     }
 
     async fn play(self, ctx: Ctx) -> Result<(), Arc<str>> {
-        if let FaultKind::Hang = self.kind {
-            return std::future::pending().await;
-        }
-        tokio::select! {
-            () = ctx.cancelled() => return Ok(()),
-            () = tokio::time::sleep(self.after) => {}
-        }
+        let asked_to_stop = async {
+            tokio::select! {
+                () = ctx.cancelled() => true,
+                () = tokio::time::sleep(self.after) => false,
+            }
+        };
         match self.kind {
+            FaultKind::Hang => std::future::pending().await,
+            _ if asked_to_stop.await => Ok(()),
             FaultKind::Fail(error) => Err(error),
             FaultKind::Panic(message) => std::panic::panic_any(message),
-            FaultKind::Hang => Ok(()),
         }
     }
 }
