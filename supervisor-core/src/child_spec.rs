@@ -27,14 +27,33 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: ChildReturn,
 {
-    Arc::new(move |ctx, report, span| {
-        let task = ChildTask::<_, WorkerOutcome>::new(factory(ctx), report);
-        match span {
-            Some(span) => tokio::spawn(task.instrument(span)),
-            // No span, no wrapper: a smaller task per child.
-            None => tokio::spawn(task),
+    Arc::new(move |ctx, report, span| spawn(ChildTask::<_, WorkerOutcome>::new(factory(ctx), report), span))
+}
+
+/// The launcher of a worker that can start only once (a temporary dynamic
+/// child, whose arguments are moved in): a second start, which its
+/// supervisor never makes, fails instead of running without them.
+pub(crate) fn launcher_once<F, Fut>(factory: F) -> Launch
+where
+    F: Fn(Ctx) -> Option<Fut> + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: ChildReturn,
+{
+    Arc::new(move |ctx, report, span| match factory(ctx) {
+        Some(future) => spawn(ChildTask::<_, WorkerOutcome>::new(future, report), span),
+        None => {
+            let spent = async { Err::<(), _>("a temporary child's arguments were already handed over") };
+            spawn(ChildTask::<_, WorkerOutcome>::new(spent, report), span)
         }
     })
+}
+
+fn spawn<F: Future<Output = ()> + Send + 'static>(task: F, span: Option<Span>) -> JoinHandle<()> {
+    match span {
+        Some(span) => tokio::spawn(task.instrument(span)),
+        // No span, no wrapper: a smaller task per child.
+        None => tokio::spawn(task),
+    }
 }
 
 /// How a child is stopped (OTP's `shutdown` child option).
@@ -50,7 +69,8 @@ where
 pub enum Shutdown {
     /// Abort at once, without asking.
     Brutal,
-    /// Ask it to stop, wait up to this long, then abort it.
+    /// Ask it to stop, wait up to this long, then abort it. Zero asks, then
+    /// aborts at once (at the next turn of its supervisor).
     Timeout(Duration),
     /// Ask it to stop and wait as long as it takes.
     Infinity,
@@ -172,8 +192,15 @@ impl ChildSpec {
         self
     }
 
+    /// Waited for as a nested supervisor is: started once it says so.
+    pub(crate) fn waits_as_supervisor(mut self) -> Self {
+        self.wait_ready = Some(None);
+        self
+    }
+
     /// Marks the child significant for its supervisor's auto-shutdown. Only
-    /// transient and temporary children may be significant.
+    /// transient and temporary children may be significant, and only under
+    /// a supervisor whose auto-shutdown is not `never`.
     pub fn significant(mut self, significant: bool) -> Self {
         self.significant = significant;
         self

@@ -12,6 +12,7 @@ use crate::exit::ExitReason;
 ///
 /// [`which_children`]: crate::SupervisorHandle::which_children
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ChildState {
     /// Spawned; its supervisor is waiting for it to call `Ctx::ready`.
     Starting,
@@ -19,13 +20,18 @@ pub enum ChildState {
     Running,
     /// Asked to stop; its task has not ended yet.
     Stopping,
-    /// Waiting out a backoff delay; it starts again at `at`.
+    /// To be started again by its supervisor: after a backoff delay until
+    /// `at`, or, once `at` has passed, as soon as the children before it in
+    /// a group restart have started, or its failed start is tried again.
     Restarting {
-        /// When it starts again.
+        /// When it is due.
         at: Instant,
     },
     /// Not running: it ended and is not restarted, or was terminated.
     Stopped,
+    /// Its start answered *ignore* ([`Ctx::ignore`](crate::Ctx::ignore)):
+    /// kept, not running.
+    Ignored,
 }
 
 /// One child, as [`which_children`] reports it.
@@ -54,9 +60,11 @@ pub struct ChildInfo {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ChildCounts {
-    /// Every child spec the supervisor holds.
+    /// Every child spec the supervisor holds; 1 for a dynamic supervisor,
+    /// whose one spec is its template (as OTP's `simple_one_for_one`).
     pub specs: usize,
-    /// Children whose task is alive (starting, running or stopping).
+    /// Children whose task is alive (starting, running or stopping); a
+    /// child waiting for its restart is not.
     pub active: usize,
     /// Children that are supervisors.
     pub supervisors: usize,
@@ -83,6 +91,12 @@ pub enum ControlError {
     /// The child is waiting out a backoff delay and will start by itself.
     #[error("child `{id}` is restarting: it starts again by itself, or terminate it first")]
     Restarting {
+        /// The child.
+        id: Arc<str>,
+    },
+    /// `kill_child` on a child that is not running.
+    #[error("child `{id}` is not running: there is nothing to kill")]
+    NotRunning {
         /// The child.
         id: Arc<str>,
     },

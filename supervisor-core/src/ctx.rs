@@ -38,6 +38,7 @@ pub struct Ctx(Arc<Incarnation>);
 /// to every child's task.
 struct Incarnation {
     cancelled: AtomicBool,
+    ignored: AtomicBool,
     notify: Notify,
     token: OnceLock<CancellationToken>,
     path: Arc<str>,
@@ -62,6 +63,7 @@ impl Ctx {
     pub(crate) fn new(path: Arc<str>, generation: u64, ready: Option<ReadySignal>) -> Self {
         Ctx(Arc::new(Incarnation {
             cancelled: AtomicBool::new(false),
+            ignored: AtomicBool::new(false),
             notify: Notify::new(),
             token: OnceLock::new(),
             path,
@@ -76,6 +78,7 @@ impl Ctx {
         if let Some(mut ctx) = spare {
             if let Some(state) = Arc::get_mut(&mut ctx.0) {
                 *state.cancelled.get_mut() = false;
+                *state.ignored.get_mut() = false;
                 state.notify = Notify::new();
                 state.token = OnceLock::new();
                 state.generation = generation;
@@ -155,6 +158,46 @@ impl Ctx {
             token.cancel();
         }
         token
+    }
+
+    /// Answers this start with *ignore*, OTP's way for a child to say it
+    /// should not run (switched off by configuration, say); return right
+    /// after calling it. The supervisor keeps the spec and reports the child
+    /// as [`ChildState::Ignored`](crate::ChildState::Ignored): not running,
+    /// not restarted, and its end is no failure. A temporary child is
+    /// forgotten, and a dynamic `start_child` returns `Ok` with no child
+    /// left. For a child that is waited for
+    /// ([`ChildSpec::wait_ready`](crate::ChildSpec::wait_ready)) this
+    /// answers the start itself, so the next child starts; for others it
+    /// takes effect when the child returns.
+    ///
+    /// ```
+    /// use supervisor_core::{ChildSpec, ChildState, Ctx, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let enabled = false;
+    /// let spec = SupervisorSpec::builder("app")
+    ///     .child(ChildSpec::worker("optional", move |ctx: Ctx| async move {
+    ///         if !enabled {
+    ///             return ctx.ignore();
+    ///         }
+    ///         ctx.ready();
+    ///         ctx.cancelled().await
+    ///     }).wait_ready(std::time::Duration::from_secs(1)))
+    ///     .build()?;
+    /// let running = spec.start().await?;
+    /// assert_eq!(running.handle().which_children().await?[0].state, ChildState::Ignored);
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ignore(&self) {
+        self.0.ignored.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether this incarnation answered its start with *ignore*.
+    pub(crate) fn is_ignored(&self) -> bool {
+        self.0.ignored.load(Ordering::SeqCst)
     }
 
     /// The child's path in the tree, such as `app/consumers/orders`.

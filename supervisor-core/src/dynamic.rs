@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::child_return::ChildReturn;
-use crate::child_spec::{Body, ChildSpec, Launch, launcher};
+use crate::child_spec::{Body, ChildSpec, launcher, launcher_once};
 use crate::control::{ChildCounts, ChildInfo, ControlError};
 use crate::ctx::Ctx;
 use crate::error::SpecError;
@@ -19,12 +19,16 @@ use crate::policy::restart::Restart;
 use crate::runtime::command::{Op, Reply};
 use crate::supervisor_spec::{SupervisorBuilder, SupervisorSpec, check_child};
 
-/// Makes a child's launcher from type-erased arguments, or says it cannot.
-type Make = Arc<dyn Fn(Box<dyn Any + Send>) -> Option<Launch> + Send + Sync>;
+/// Makes a child's body from type-erased arguments, or says they are of
+/// the wrong type. `once`: the child is never restarted, so its arguments
+/// are moved into its one start rather than kept for the next.
+type Make = Arc<dyn Fn(Box<dyn Any + Send>, bool) -> Option<Body> + Send + Sync>;
 
 /// The template every child of a dynamic supervisor is made from: a function
 /// of a [`Ctx`] and the child's arguments, plus the policies all its
-/// children share. Arguments are cloned for every restart.
+/// children share. Arguments are cloned for every restart; a temporary
+/// child, which is never restarted, gets them moved in, and its supervisor
+/// keeps no copy.
 ///
 /// ```
 /// use std::time::Duration;
@@ -56,12 +60,62 @@ impl<A: Clone + Send + Sync + 'static> ChildTemplate<A> {
         Fut::Output: ChildReturn,
     {
         let child = Arc::new(child);
-        let make: Make = Arc::new(move |args: Box<dyn Any + Send>| {
+        let make: Make = Arc::new(move |args: Box<dyn Any + Send>, once: bool| {
             let args: A = *args.downcast::<A>().ok()?;
             let child = child.clone();
-            Some(launcher(move |ctx| child(ctx, args.clone())))
+            let launch = if once {
+                let args = std::sync::Mutex::new(Some(args));
+                launcher_once(move |ctx| {
+                    let args = args.lock().ok()?.take()?;
+                    Some(child(ctx, args))
+                })
+            } else {
+                launcher(move |ctx| child(ctx, args.clone()))
+            };
+            Some(Body::Worker(launch))
         });
         ChildTemplate { prototype: ChildSpec::worker("template", |_ctx: Ctx| async {}), make, _args: PhantomData }
+    }
+
+    /// Children that are supervisors: every start of a child makes its
+    /// subtree with `make(args.clone())` (a subtree per connection, say).
+    /// As for any nested supervisor, a child counts as started once its own
+    /// children have, and it is stopped with `Shutdown::Infinity` unless
+    /// [`shutdown`](ChildTemplate::shutdown) says otherwise.
+    ///
+    /// ```
+    /// use supervisor_core::{ChildSpec, ChildTemplate, Ctx, Restart, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let session = ChildTemplate::supervisor(|peer: String| {
+    ///     let idle = |ctx: Ctx| async move { ctx.cancelled().await };
+    ///     SupervisorSpec::builder(peer)
+    ///         .child(ChildSpec::worker("reader", idle))
+    ///         .child(ChildSpec::worker("writer", idle))
+    ///         .build()
+    ///         .expect("a valid subtree")
+    /// })
+    /// .restart(Restart::Temporary);
+    /// let running = SupervisorSpec::dynamic("sessions", session).build()?.start().await?;
+    /// let id = running.handle().dynamic::<String>().start_child("peer-1".into()).await?;
+    /// let subtree = running.handle().nested(&id).which_children().await?;
+    /// assert_eq!(subtree.len(), 2);
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn supervisor<F>(make: F) -> Self
+    where
+        F: Fn(A) -> SupervisorSpec + Send + Sync + 'static,
+    {
+        let make: Make = Arc::new(move |args: Box<dyn Any + Send>, _once: bool| {
+            let args: A = *args.downcast::<A>().ok()?;
+            Some(Body::Supervisor(Arc::new(make(args))))
+        });
+        let prototype = ChildSpec::worker("template", |_ctx: Ctx| async {})
+            .shutdown(crate::Shutdown::supervisor_default())
+            .waits_as_supervisor();
+        ChildTemplate { prototype, make, _args: PhantomData }
     }
 }
 
@@ -111,10 +165,11 @@ impl Template {
     /// The spec of a new child with this id, or `None` if the arguments are
     /// of the wrong type.
     pub(crate) fn instantiate(&self, id: Arc<str>, args: Box<dyn Any + Send>) -> Option<ChildSpec> {
-        let launch = (self.make)(args)?;
+        let once = self.prototype.restart == Restart::Temporary;
+        let body = (self.make)(args, once)?;
         let mut spec = self.prototype.clone();
         spec.id = id;
-        spec.body = Body::Worker(launch);
+        spec.body = body;
         Some(spec)
     }
 }
@@ -206,7 +261,7 @@ impl DynamicBuilder {
     /// # Errors
     /// A [`SpecError`] for an invalid name, period, grace or template policy.
     pub fn build(self) -> Result<SupervisorSpec, SpecError> {
-        check_child(&self.template.prototype)?;
+        check_child(&self.template.prototype, crate::AutoShutdown::Never)?;
         let mut spec = self.builder.build()?;
         spec.dynamic = Some(Arc::new(self.template));
         Ok(spec)

@@ -59,9 +59,12 @@ pub enum SpecError {
         /// The child.
         child: Arc<str>,
     },
-    /// A shutdown timeout of zero.
-    #[error("child `{child}` has a shutdown timeout of zero: use `Shutdown::Brutal` to abort at once")]
-    ZeroShutdownTimeout {
+    /// A significant child under a supervisor whose auto-shutdown is
+    /// `never`, where the flag would mean nothing (OTP's `bad_combination`).
+    #[error(
+        "child `{child}` is significant, but its supervisor's auto_shutdown is never: set auto_shutdown to any_significant or all_significant, or drop the flag"
+    )]
+    SignificantWithoutAutoShutdown {
         /// The child.
         child: Arc<str>,
     },

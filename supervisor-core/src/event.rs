@@ -51,6 +51,14 @@ pub enum Event {
         /// How it ended.
         reason: ExitReason,
     },
+    /// A child incarnation answered its start with *ignore*
+    /// ([`Ctx::ignore`](crate::Ctx::ignore)) and ended.
+    ChildIgnored {
+        /// The child's path.
+        path: Arc<str>,
+        /// Which incarnation.
+        generation: u64,
+    },
     /// A child will be started again `delay` after this event, and not
     /// before the siblings its strategy stops have stopped (zero: as soon as
     /// they have).
@@ -93,7 +101,7 @@ pub enum Event {
 
 /// One short line per event, as tests compare them:
 /// `started app/w#0`, `exited app/w#0 failed: boom`,
-/// `restart app/w#1 in 100ms` (the generation to come),
+/// `restart app/w#1 in 100ms` (the generation to come), `ignored app/w#0`,
 /// `stopped app/w#1 stopped after 0ms`,
 /// `gave up app max 3`, `supervisor stopped app`, `supervisor failed app`.
 ///
@@ -108,6 +116,7 @@ impl fmt::Display for Event {
         match self {
             Event::ChildStarted { path, generation } => write!(f, "started {path}#{generation}"),
             Event::ChildExited { path, generation, reason } => write!(f, "exited {path}#{generation} {reason}"),
+            Event::ChildIgnored { path, generation } => write!(f, "ignored {path}#{generation}"),
             Event::RestartScheduled { path, generation, delay } => {
                 write!(f, "restart {path}#{generation} in {}ms", delay.as_millis())
             }
@@ -127,6 +136,9 @@ impl Event {
         match self {
             Event::ChildStarted { path, generation } => {
                 tracing::debug!(path = %path, generation, "child started");
+            }
+            Event::ChildIgnored { path, generation } => {
+                tracing::info!(path = %path, generation, "child ignored its start");
             }
             Event::ChildExited { path, generation, reason } if reason.is_abnormal() => {
                 tracing::warn!(path = %path, generation, reason = %reason, "child exited");

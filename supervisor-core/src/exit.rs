@@ -14,6 +14,7 @@ use std::time::Duration;
 /// assert_eq!(reason.to_string(), "panicked: index out of bounds");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ExitReason {
     /// It returned `Ok(())` (or `()`) on its own.
     Returned,
@@ -25,6 +26,15 @@ pub enum ExitReason {
     Stopped,
     /// It was aborted: `brutal` shutdown, or still running at its deadline.
     Aborted,
+    /// It was killed from outside with
+    /// [`kill_child`](crate::SupervisorHandle::kill_child) (OTP's
+    /// `exit(Pid, kill)`); its restart type applies as to any failure.
+    Killed,
+    /// A nested supervisor gave up (more restarts than its intensity
+    /// allows) after stopping its children. As OTP's `shutdown` exit reason
+    /// it is not abnormal: a permanent spec restarts it, a transient one
+    /// does not. The text is the supervisor's error.
+    GaveUp(Arc<str>),
     /// It was aborted but its task had still not ended when the supervisor
     /// gave up waiting: it blocks its thread. Nothing in safe Rust can stop
     /// such a task; the report names it so you can fix it.
@@ -32,11 +42,18 @@ pub enum ExitReason {
 }
 
 impl ExitReason {
-    /// Whether the exit was abnormal: an error, a panic or an abort. A
-    /// transient child is restarted only after an abnormal exit.
+    /// Whether the exit was abnormal: an error, a panic, an abort or a
+    /// kill. A transient child is restarted only after an abnormal exit.
     #[must_use]
     pub fn is_abnormal(&self) -> bool {
-        matches!(self, ExitReason::Failed(_) | ExitReason::Panicked(_) | ExitReason::Aborted | ExitReason::NotEnded)
+        matches!(
+            self,
+            ExitReason::Failed(_)
+                | ExitReason::Panicked(_)
+                | ExitReason::Aborted
+                | ExitReason::Killed
+                | ExitReason::NotEnded
+        )
     }
 }
 
@@ -48,6 +65,8 @@ impl fmt::Display for ExitReason {
             ExitReason::Panicked(message) => write!(f, "panicked: {message}"),
             ExitReason::Stopped => f.write_str("stopped"),
             ExitReason::Aborted => f.write_str("aborted"),
+            ExitReason::Killed => f.write_str("killed"),
+            ExitReason::GaveUp(error) => write!(f, "gave up: {error}"),
             ExitReason::NotEnded => f.write_str("did not end after abort"),
         }
     }

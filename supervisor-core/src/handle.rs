@@ -140,6 +140,32 @@ impl SupervisorHandle {
         self.call(Op::Terminate(Arc::from(id))).await.map(drop)
     }
 
+    /// Aborts the child's running incarnation now, from outside, as OTP's
+    /// `exit(Pid, kill)` does: its exit is [`ExitReason::Killed`], and its
+    /// restart type and the strategy apply as to any failure (a permanent
+    /// child comes back). For one stuck incarnation; returns once the abort
+    /// is issued. A child already being stopped is only hurried.
+    ///
+    /// # Errors
+    /// [`ControlError::NotFound`], or [`ControlError::NotRunning`].
+    ///
+    /// [`ExitReason::Killed`]: crate::ExitReason::Killed
+    pub async fn kill_child(&self, id: &str) -> Result<(), ControlError> {
+        self.call(Op::Kill(Arc::from(id))).await.map(drop)
+    }
+
+    /// The spec a child runs by (OTP's `get_childspec`); for a dynamic
+    /// supervisor's child, the template's policies with that child's id.
+    ///
+    /// # Errors
+    /// [`ControlError::NotFound`].
+    pub async fn child_spec(&self, id: &str) -> Result<ChildSpec, ControlError> {
+        match self.call(Op::GetSpec(Arc::from(id))).await? {
+            Reply::Spec(spec) => Ok(*spec),
+            _ => Err(self.shutting_down()),
+        }
+    }
+
     /// Forgets a stopped child's spec.
     ///
     /// # Errors

@@ -14,7 +14,7 @@
 use crate::exit::ExitReason;
 
 #[cfg(feature = "metrics")]
-const REASONS: [&str; 6] = ["returned", "failed", "panicked", "stopped", "aborted", "not_ended"];
+const REASONS: [&str; 8] = ["returned", "failed", "panicked", "stopped", "aborted", "not_ended", "killed", "gave_up"];
 
 #[cfg(feature = "metrics")]
 fn reason_label(reason: &ExitReason) -> &'static str {
@@ -25,6 +25,8 @@ fn reason_label(reason: &ExitReason) -> &'static str {
         ExitReason::Stopped => REASONS[3],
         ExitReason::Aborted => REASONS[4],
         ExitReason::NotEnded => REASONS[5],
+        ExitReason::Killed => REASONS[6],
+        ExitReason::GaveUp(_) => REASONS[7],
     }
 }
 

@@ -8,7 +8,7 @@ use crate::event::EventReceiver;
 use crate::exit::ExitReport;
 use crate::handle::SupervisorHandle;
 use crate::runtime::LoopEnd;
-use crate::runtime::supervisor::{Link, Started, SupervisorLoop};
+use crate::runtime::supervisor::{Inbox, Link, Started, SupervisorLoop};
 use crate::runtime::task::CatchUnwind;
 use crate::supervisor_spec::SupervisorSpec;
 
@@ -39,9 +39,9 @@ impl SupervisorSpec {
         let (inbox, rx) = mpsc::unbounded_channel();
         let link = Link {
             path: self.name.clone(),
-            started: Started::Root(Some(started_tx)),
+            started: Started::Root(started_tx),
             events: events.clone(),
-            inbox: (inbox.clone(), rx),
+            inbox: Inbox { tx: inbox.clone(), rx },
         };
         let name = self.name.clone();
         let supervisor = SupervisorLoop::new(self, link);

@@ -28,9 +28,9 @@ pub struct SupervisorSpec {
     pub(crate) intensity: Intensity,
     pub(crate) auto_shutdown: AutoShutdown,
     pub(crate) children: Vec<ChildSpec>,
-    /// Positions into `children`, stage by stage; `None` for reverse start
-    /// order.
-    pub(crate) shutdown_stages: Option<Vec<Vec<usize>>>,
+    /// The explicit shutdown stages, by child id, checked against
+    /// `children`; `None` for reverse start order.
+    pub(crate) shutdown_stages: Option<Arc<[Vec<Arc<str>>]>>,
     pub(crate) jitter_seed: Option<u64>,
     pub(crate) abort_grace: Duration,
     /// The event channel of the tree this spec starts (shared by clones).
@@ -230,14 +230,14 @@ impl SupervisorBuilder {
         }
         let mut seen = HashSet::new();
         for child in &self.children {
-            check_child(child)?;
+            check_child(child, self.auto_shutdown)?;
             if !seen.insert(child.id.clone()) {
                 return Err(SpecError::DuplicateChild { supervisor: self.name, id: child.id.clone() });
             }
         }
         let shutdown_stages = match self.stages {
             None => None,
-            Some(stages) => Some(resolve_stages(&self.children, stages)?),
+            Some(stages) => Some(check_stages(&self.children, stages)?),
         };
         Ok(SupervisorSpec {
             name: self.name,
@@ -262,8 +262,8 @@ pub(crate) fn check_id(id: &Arc<str>) -> Result<(), SpecError> {
     Ok(())
 }
 
-/// The checks on one child spec on its own.
-pub(crate) fn check_child(child: &ChildSpec) -> Result<(), SpecError> {
+/// The checks on one child spec, under a supervisor with `auto_shutdown`.
+pub(crate) fn check_child(child: &ChildSpec, auto_shutdown: AutoShutdown) -> Result<(), SpecError> {
     let id = || child.id.clone();
     check_id(&child.id)?;
     if let Some(problem) = child.backoff.as_ref().and_then(|b| b.problem()) {
@@ -275,8 +275,8 @@ pub(crate) fn check_child(child: &ChildSpec) -> Result<(), SpecError> {
     if child.significant && child.restart == Restart::Permanent {
         return Err(SpecError::SignificantPermanent { child: id() });
     }
-    if child.shutdown == crate::Shutdown::Timeout(std::time::Duration::ZERO) {
-        return Err(SpecError::ZeroShutdownTimeout { child: id() });
+    if child.significant && auto_shutdown == AutoShutdown::Never {
+        return Err(SpecError::SignificantWithoutAutoShutdown { child: id() });
     }
     if child.wait_ready == Some(Some(std::time::Duration::ZERO)) {
         return Err(SpecError::ZeroReadyTimeout { child: id() });
@@ -284,24 +284,19 @@ pub(crate) fn check_child(child: &ChildSpec) -> Result<(), SpecError> {
     Ok(())
 }
 
-fn resolve_stages(children: &[ChildSpec], stages: Vec<Vec<Arc<str>>>) -> Result<Vec<Vec<usize>>, SpecError> {
+/// The stages must name every child exactly once.
+fn check_stages(children: &[ChildSpec], stages: Vec<Vec<Arc<str>>>) -> Result<Arc<[Vec<Arc<str>>]>, SpecError> {
     let mut named = vec![false; children.len()];
-    let mut resolved = Vec::with_capacity(stages.len());
-    for stage in stages {
-        let mut positions = Vec::with_capacity(stage.len());
-        for id in stage {
-            let Some(position) = children.iter().position(|c| c.id == id) else {
-                return Err(SpecError::ShutdownOrderUnknown { id });
-            };
-            if std::mem::replace(&mut named[position], true) {
-                return Err(SpecError::ShutdownOrderRepeated { id });
-            }
-            positions.push(position);
+    for id in stages.iter().flatten() {
+        let Some(position) = children.iter().position(|c| &c.id == id) else {
+            return Err(SpecError::ShutdownOrderUnknown { id: id.clone() });
+        };
+        if std::mem::replace(&mut named[position], true) {
+            return Err(SpecError::ShutdownOrderRepeated { id: id.clone() });
         }
-        resolved.push(positions);
     }
     if let Some(missing) = named.iter().position(|named| !named) {
         return Err(SpecError::ShutdownOrderMissing { id: children[missing].id.clone() });
     }
-    Ok(resolved)
+    Ok(stages.into())
 }

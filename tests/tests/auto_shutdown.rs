@@ -78,15 +78,16 @@ async fn a_stop_caused_by_a_siblings_restart_never_triggers_it() {
     running.shutdown().await.unwrap();
 }
 
-#[tokio::test(start_paused = true)]
-async fn never_ignores_significant_children() {
+#[test]
+fn a_significant_child_under_never_is_a_bad_combination() {
+    // OTP rejects the flag where it would mean nothing.
     let lab = Lab::new();
-    let running = tree(&lab, AutoShutdown::Never, Strategy::OneForOne).await;
-    lab.tell("s1", Action::Return).await;
-    lab.tell("s2", Action::Return).await;
-    settle().await;
-    assert!(!running.handle().is_finished());
-    running.shutdown().await.unwrap();
+    let error = SupervisorSpec::builder("app")
+        .auto_shutdown(AutoShutdown::Never)
+        .child(lab.worker("s1").restart(Restart::Transient).significant(true))
+        .build()
+        .unwrap_err();
+    assert_eq!(error, supervisor_core::SpecError::SignificantWithoutAutoShutdown { child: "s1".into() });
 }
 
 #[tokio::test(start_paused = true)]

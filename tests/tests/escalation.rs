@@ -51,7 +51,7 @@ async fn a_leaf_exceeding_its_supervisors_intensity_escalates_exactly_one_level(
             "exited app/mid/low/leaf#1 failed: two",
             "gave up app/mid/low max 1",
             "supervisor failed app/mid/low",
-            "exited app/mid/low#0 failed: supervisor `app/mid/low` gave up: more than 1 restarts in 5s (last: `app/mid/low/leaf` failed: two)",
+            "exited app/mid/low#0 gave up: supervisor `app/mid/low` gave up: more than 1 restarts in 5s (last: `app/mid/low/leaf` failed: two)",
             "restart app/mid/low#1 in 0ms",
             "restart app/mid/after#1 in 0ms",
             "stopped app/mid/after#0 stopped after 0ms",
@@ -84,7 +84,7 @@ async fn a_top_level_supervisor_that_gives_up_reports_it_from_wait() {
     let error = running.wait().await.unwrap_err();
     assert_eq!(
         error.to_string(),
-        "supervisor `app` gave up: more than 0 restarts in 5s (last: `app/inner` failed: supervisor `app/inner` gave up: more than 0 restarts in 5s (last: `app/inner/leaf` failed: boom))"
+        "supervisor `app` gave up: more than 0 restarts in 5s (last: `app/inner` gave up: supervisor `app/inner` gave up: more than 0 restarts in 5s (last: `app/inner/leaf` failed: boom))"
     );
     assert_eq!(lab.live("a") + lab.live("leaf"), 0);
 }

@@ -67,12 +67,18 @@ fn sup_shape(depth: u32) -> BoxedStrategy<SupShape> {
     let strategy = prop_oneof![Just(Plan::OneForOne), Just(Plan::OneForAll), Just(Plan::RestForOne)];
     let auto = prop_oneof![3 => Just(AutoShutdown::Never), 1 => Just(AutoShutdown::AnySignificant), 1 => Just(AutoShutdown::AllSignificant)];
     (strategy, 0u32..4, 1u64..4, auto, prop::collection::vec(child_shape(depth), 1..4))
-        .prop_map(|(strategy, max, secs, auto, children)| SupShape {
+        .prop_map(|(strategy, max, secs, auto, mut children)| SupShape {
             strategy,
             max,
             period_ms: secs * 1000,
             auto,
-            children,
+            children: {
+                // Significance means nothing, and is rejected, under `never`.
+                if auto == AutoShutdown::Never {
+                    children.iter_mut().for_each(|c| c.significant = false);
+                }
+                children
+            },
         })
         .boxed()
 }
@@ -132,6 +138,9 @@ struct Node {
 enum Ended {
     Normally,
     Abnormally,
+    /// A supervisor gave up: OTP's `shutdown`, which a transient parent
+    /// spec does not restart (a permanent one does).
+    GaveUp,
 }
 
 struct Model {
@@ -326,7 +335,7 @@ fn child_ended(sup: &mut Sup, i: usize, ended: Ended, now: u64, log: &mut Vec<St
     sup.restarts.push(now);
     if sup.restarts.len() > sup.shape.max as usize {
         stop_all_here(sup, log);
-        return Some(Ended::Abnormally);
+        return Some(Ended::GaveUp);
     }
     let range: Vec<usize> = match sup.shape.strategy {
         Plan::OneForOne => vec![i],

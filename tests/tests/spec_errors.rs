@@ -50,9 +50,9 @@ fn every_invalid_spec_is_a_typed_error() {
             SpecError::SignificantPermanent { child: "a".into() },
         ),
         (
-            "zero shutdown timeout",
-            SupervisorSpec::builder("app").child(idle("a").shutdown(Shutdown::Timeout(Duration::ZERO))),
-            SpecError::ZeroShutdownTimeout { child: "a".into() },
+            "significant child under auto_shutdown never",
+            SupervisorSpec::builder("app").child(idle("a").restart(Restart::Transient).significant(true)),
+            SpecError::SignificantWithoutAutoShutdown { child: "a".into() },
         ),
         (
             "zero ready timeout",
@@ -97,6 +97,7 @@ fn every_invalid_spec_is_a_typed_error() {
 #[test]
 fn a_valid_spec_builds() {
     let spec = SupervisorSpec::builder("app")
+        .auto_shutdown(supervisor_core::AutoShutdown::AnySignificant)
         .child(idle("a").restart(Restart::Transient).significant(true).backoff(Backoff::new(MS(1), MS(1))))
         .child(idle("b").shutdown(Shutdown::Brutal))
         .shutdown_stage(["b", "a"])

@@ -102,6 +102,12 @@ impl IntensityWindow {
         if self.restarts.len() > self.limit.max as usize { Verdict::GiveUp } else { Verdict::Restart }
     }
 
+    /// The limit this window enforces.
+    #[must_use]
+    pub fn limit(&self) -> Intensity {
+        self.limit
+    }
+
     /// How many restarts are inside the window as of the last decision.
     #[must_use]
     pub fn recent(&self) -> usize {

@@ -11,11 +11,15 @@
 //! | [`intensity`] | when a supervisor gives up |
 //! | [`backoff`] | how long to wait before a restart |
 //! | [`auto_shutdown`] | when significant children's exits end their supervisor |
+//! | `decision` | the OTP decision on one exit, combining all of the above |
+//! | `shutdown` | the order in which a supervisor stops its children |
 //! | [`rng`] | the seedable jitter source |
 
 pub mod auto_shutdown;
 pub mod backoff;
+pub(crate) mod decision;
 pub mod intensity;
 pub mod restart;
 pub mod rng;
+pub(crate) mod shutdown;
 pub mod strategy;

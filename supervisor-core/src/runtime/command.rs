@@ -1,20 +1,24 @@
-//! Control commands: messages to a supervisor loop, each with a oneshot
-//! reply. Queries are answered at once; changes wait until no plan is in
-//! progress (as OTP handles calls after a restart completes), and reply when
-//! they are done.
+//! Control calls: messages to a supervisor loop, each with a oneshot reply.
+//!
+//! Every call is taken up in the turn it arrives in, whatever is in
+//! progress. Queries are answered at once. A change acts at once and, as in
+//! OTP, answers once its own child has stopped or started; where it meets
+//! work in progress it takes OTP's side: terminating a restarting child
+//! cancels its restart, a child a restart will start again is `Restarting`,
+//! and a child terminated during a group restart stays stopped.
 
 use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::Work;
+use super::agenda::StartReply;
+use super::child::{Child, StartedBy, State, Why};
 use super::inbox::Message;
-use super::plan::Step;
-use super::slots::{Slot, State};
 use super::supervisor::SupervisorLoop;
 use crate::child_spec::{ChildKind, ChildSpec};
-use crate::control::{ChildCounts, ChildInfo, ChildState, ControlError};
+use crate::control::{ChildCounts, ChildInfo, ControlError};
 use crate::supervisor_spec::check_child;
 
 pub(crate) type ReplyTx = oneshot::Sender<Result<Reply, ControlError>>;
@@ -31,8 +35,10 @@ pub(crate) struct Command {
 pub(crate) enum Op {
     WhichChildren,
     CountChildren,
+    GetSpec(Arc<str>),
     Restart(Arc<str>),
     Terminate(Arc<str>),
+    Kill(Arc<str>),
     Delete(Arc<str>),
     Start(ChildSpec),
     StartDynamic { args: Box<dyn Any + Send>, given: &'static str },
@@ -43,8 +49,10 @@ impl std::fmt::Debug for Op {
         match self {
             Op::WhichChildren => f.write_str("WhichChildren"),
             Op::CountChildren => f.write_str("CountChildren"),
+            Op::GetSpec(id) => write!(f, "GetSpec({id})"),
             Op::Restart(id) => write!(f, "Restart({id})"),
             Op::Terminate(id) => write!(f, "Terminate({id})"),
+            Op::Kill(id) => write!(f, "Kill({id})"),
             Op::Delete(id) => write!(f, "Delete({id})"),
             Op::Start(spec) => write!(f, "Start({})", spec.id),
             Op::StartDynamic { given, .. } => write!(f, "StartDynamic({given})"),
@@ -56,191 +64,204 @@ impl std::fmt::Debug for Op {
 pub(crate) enum Reply {
     Children(Vec<ChildInfo>),
     Counts(ChildCounts),
+    Spec(Box<ChildSpec>),
     Done,
     Started(Arc<str>),
 }
 
 impl SupervisorLoop {
-    pub(crate) fn on_command(&mut self, mut command: Box<Command>) {
+    pub(crate) fn on_command(&mut self, command: Box<Command>) {
         if command.depth < command.scope.len() {
             return self.forward(command);
         }
-        let result = match command.op {
-            Op::WhichChildren | Op::CountChildren => Ok(self.query(&command.op)),
+        let Command { op, reply, .. } = *command;
+        let result = match op {
+            Op::WhichChildren => Ok(Reply::Children(self.children.iter().map(child_info).collect())),
+            Op::CountChildren => Ok(Reply::Counts(self.count_children())),
+            Op::GetSpec(id) => self.get_spec(&id),
             _ if self.is_stopping() => Err(self.shutting_down()),
-            _ if !self.plan.is_idle() || !self.work.is_empty() => {
-                self.work.push_back(Work::Command(command));
-                return;
-            }
-            op => {
-                command.op = op;
-                return self.run_command(*command);
-            }
+            // Its caller gave up before the call was taken up: a change that
+            // nobody waits for is not carried out.
+            _ if reply.is_closed() => return,
+            Op::Kill(id) => self.kill_child(id),
+            Op::Delete(id) => self.delete_child(id),
+            // These answer once their child has stopped or started.
+            Op::Restart(id) => return self.restart_child(id, reply),
+            Op::Terminate(id) => return self.terminate_child(id, reply),
+            Op::Start(spec) => return self.start_child(spec, reply),
+            Op::StartDynamic { args, given } => return self.start_dynamic(args, given, reply),
         };
-        let _ = command.reply.send(result);
+        let _ = reply.send(result);
     }
 
     /// Passes a command down to the nested supervisor it names.
     fn forward(&mut self, mut command: Box<Command>) {
         let id = &command.scope[command.depth];
-        let inbox = self.slots.find(id).and_then(|i| self.slots.get(i)).and_then(|slot| {
-            let nested = slot.live.as_ref()?.nested.as_ref()?;
+        let inbox = self.children.find(id).and_then(|i| self.children.get(i)).and_then(|child| {
+            let nested = child.state.live()?.nested.as_ref()?;
             Some(nested.inbox.clone())
         });
         let path = super::supervisor::child_path(&self.path, id);
         command.depth += 1;
-        if let Some(inbox) = inbox {
-            if let Err(failed) = inbox.send(Message::Command(command)) {
-                if let Message::Command(command) = failed.0 {
-                    let _ = command.reply.send(Err(ControlError::NotASupervisor { path }));
-                }
-            }
-        } else {
+        let failed = match inbox {
+            Some(inbox) => match inbox.send(Message::Command(command)) {
+                Ok(()) => return,
+                Err(failed) => failed.0,
+            },
+            None => Message::Command(command),
+        };
+        if let Message::Command(command) = failed {
             let _ = command.reply.send(Err(ControlError::NotASupervisor { path }));
         }
     }
 
-    /// Carries out a change; called only while no plan is in progress.
-    pub(crate) fn run_command(&mut self, command: Command) {
-        let Command { op, reply, .. } = command;
-        let handled = match op {
-            Op::WhichChildren | Op::CountChildren => Handled::Now(reply, Ok(self.query(&op))),
-            Op::Restart(id) => self.restart_child(id, reply),
-            Op::Terminate(id) => self.terminate_child(id, reply),
-            Op::Delete(id) => Handled::Now(reply, self.delete_child(id).map(|()| Reply::Done)),
-            Op::Start(spec) => self.start_child(spec, reply),
-            Op::StartDynamic { args, given } => self.start_dynamic(args, given, reply),
-        };
-        if let Handled::Now(reply, result) = handled {
-            let _ = reply.send(result);
-        }
+    fn get_spec(&self, id: &str) -> Result<Reply, ControlError> {
+        let child = self.children.find(id).and_then(|i| self.children.get(i));
+        child.map(|c| Reply::Spec(Box::new(c.spec.clone()))).ok_or_else(|| ControlError::NotFound { id: Arc::from(id) })
     }
 
-    fn query(&self, op: &Op) -> Reply {
-        match op {
-            Op::CountChildren => Reply::Counts(self.count_children()),
-            _ => Reply::Children(self.slots.iter().map(child_info).collect()),
-        }
-    }
-
-    fn restart_child(&mut self, id: Arc<str>, reply: ReplyTx) -> Handled {
-        if self.template.is_some() {
-            return Handled::Now(
-                reply,
-                Err(self.unsupported("dynamic children are restarted only by their restart type")),
+    fn restart_child(&mut self, id: Arc<str>, reply: ReplyTx) {
+        if self.rules.is_dynamic() {
+            return drop(
+                reply.send(Err(self.unsupported("dynamic children are restarted only by their restart type"))),
             );
         }
-        let Some(index) = self.slots.find(&id) else {
-            return Handled::Now(reply, Err(ControlError::NotFound { id }));
+        let Some(index) = self.children.find(&id) else {
+            return drop(reply.send(Err(ControlError::NotFound { id })));
         };
-        match self.slots.get(index).map(|s| s.state) {
-            Some(State::Stopped) => {
-                self.plan.steps.push_back(Step::Start(index));
-                self.plan.steps.push_back(Step::reply(reply, Reply::Done, None));
-                Handled::Later
+        match self.children.get(index).map(|c| &c.state) {
+            Some(State::Stopped | State::Ignored) => {
+                self.agenda.start_replies.insert(index, StartReply { tx: reply, reply: Reply::Done, discard: false });
+                self.start(index, StartedBy::Call);
             }
-            Some(State::Restarting { .. }) => Handled::Now(reply, Err(ControlError::Restarting { id })),
-            _ => Handled::Now(reply, Err(ControlError::Running { id })),
+            Some(State::Queued { .. }) => drop(reply.send(Err(ControlError::Restarting { id }))),
+            _ => drop(reply.send(Err(ControlError::Running { id }))),
         }
     }
 
-    fn terminate_child(&mut self, id: Arc<str>, reply: ReplyTx) -> Handled {
-        let Some(index) = self.slots.find(&id) else {
-            return Handled::Now(reply, Err(ControlError::NotFound { id }));
+    fn terminate_child(&mut self, id: Arc<str>, reply: ReplyTx) {
+        let Some(index) = self.children.find(&id) else {
+            // A dynamic child that has already ended is terminated (OTP).
+            let issued = id.parse::<u64>().is_ok_and(|n| n >= 1 && n <= self.next_dynamic_id);
+            let result =
+                if self.rules.is_dynamic() && issued { Ok(Reply::Done) } else { Err(ControlError::NotFound { id }) };
+            return drop(reply.send(result));
         };
-        let Some(slot) = self.slots.get_mut(index) else {
-            return Handled::Now(reply, Err(ControlError::NotFound { id }));
+        self.agenda.unqueue(index);
+        if self.ask_stop(index, Why::Terminate) {
+            return self.agenda.stop_replies.entry(index).or_default().push(reply);
+        }
+        let Some(child) = self.children.get_mut(index) else {
+            return drop(reply.send(Err(ControlError::NotFound { id })));
         };
+        if let State::Queued { .. } = child.state {
+            // Its restart is cancelled.
+            child.state = State::Stopped;
+        }
+        // So is a decision on its last exit that waits for a sequence.
+        self.children.new_epoch(index);
+        let Some(child) = self.children.get(index) else { return };
         // Temporary and dynamic children are forgotten once terminated.
-        let forget = slot.spec.restart == crate::Restart::Temporary || self.template.is_some();
-        if slot.state.is_alive() {
-            slot.doomed = true;
-            self.plan.steps.push_back(Step::StopOne(index));
-            if forget {
-                self.plan.steps.push_back(Step::Forget(index));
-            }
-            self.plan.steps.push_back(Step::reply(reply, Reply::Done, None));
-            return Handled::Later;
+        if child.spec.restart == crate::Restart::Temporary || self.rules.is_dynamic() {
+            self.forget(index);
         }
-        slot.state = State::Stopped;
-        if forget {
-            self.slots.remove(index);
-        }
-        Handled::Now(reply, Ok(Reply::Done))
+        let _ = reply.send(Ok(Reply::Done));
     }
 
-    fn delete_child(&mut self, id: Arc<str>) -> Result<(), ControlError> {
-        if self.template.is_some() {
+    /// Aborts one incarnation now, as OTP's `exit(Pid, kill)`: its restart
+    /// type then applies to the exit (`ExitReason::Killed`). A child already
+    /// being stopped is only hurried: it stays stopped.
+    fn kill_child(&mut self, id: Arc<str>) -> Result<Reply, ControlError> {
+        let index = self.children.find(&id).ok_or_else(|| ControlError::NotFound { id: id.clone() })?;
+        match self.children.get(index).map(|c| &c.state) {
+            Some(State::Starting { .. } | State::Running { .. }) => self.abort(index, Some(Why::Kill)),
+            Some(State::Stopping { .. }) => self.abort(index, None),
+            _ => return Err(ControlError::NotRunning { id }),
+        }
+        Ok(Reply::Done)
+    }
+
+    fn delete_child(&mut self, id: Arc<str>) -> Result<Reply, ControlError> {
+        if self.rules.is_dynamic() {
             return Err(self.unsupported("dynamic children are deleted by terminate_child"));
         }
-        let index = self.slots.find(&id).ok_or_else(|| ControlError::NotFound { id: id.clone() })?;
-        match self.slots.get(index).map(|s| s.state) {
-            Some(State::Stopped) => {
-                self.slots.remove(index);
-                Ok(())
+        let index = self.children.find(&id).ok_or_else(|| ControlError::NotFound { id: id.clone() })?;
+        match self.children.get(index).map(|c| &c.state) {
+            Some(State::Stopped | State::Ignored) => {
+                self.forget(index);
+                Ok(Reply::Done)
             }
-            Some(State::Restarting { .. }) => Err(ControlError::Restarting { id }),
+            Some(State::Queued { .. }) => Err(ControlError::Restarting { id }),
             _ => Err(ControlError::Running { id }),
         }
     }
 
-    fn start_child(&mut self, spec: ChildSpec, reply: ReplyTx) -> Handled {
-        if self.template.is_some() {
-            return Handled::Now(
-                reply,
-                Err(self.unsupported("start dynamic children with DynamicHandle::start_child")),
-            );
+    fn start_child(&mut self, spec: ChildSpec, reply: ReplyTx) {
+        if self.rules.is_dynamic() {
+            return drop(reply.send(Err(self.unsupported("start dynamic children with DynamicHandle::start_child"))));
         }
-        if let Err(error) = check_child(&spec) {
-            return Handled::Now(reply, Err(error.into()));
+        if let Err(error) = check_child(&spec, self.rules.auto_shutdown) {
+            return drop(reply.send(Err(error.into())));
         }
-        if let Some(existing) = self.slots.find(&spec.id).and_then(|i| self.slots.get(i)) {
+        if let Some(existing) = self.children.find(&spec.id).and_then(|i| self.children.get(i)) {
             let id = spec.id.clone();
-            let error = if existing.state == State::Stopped {
-                ControlError::AlreadyPresent { id }
-            } else {
+            let error = if existing.state.is_alive() {
                 ControlError::AlreadyStarted { id }
+            } else {
+                ControlError::AlreadyPresent { id }
             };
-            return Handled::Now(reply, Err(error));
+            return drop(reply.send(Err(error)));
         }
-        self.insert_and_start(spec, reply)
+        self.insert_and_start(spec, reply, Reply::Done)
     }
 
-    fn start_dynamic(&mut self, args: Box<dyn Any + Send>, given: &'static str, reply: ReplyTx) -> Handled {
-        let Some(template) = self.template.clone() else {
-            return Handled::Now(reply, Err(self.unsupported("it is not dynamic: start children with a ChildSpec")));
+    fn start_dynamic(&mut self, args: Box<dyn Any + Send>, given: &'static str, reply: ReplyTx) {
+        let Some(template) = self.rules.template.clone() else {
+            return drop(reply.send(Err(self.unsupported("it is not dynamic: start children with a ChildSpec"))));
         };
-        // Arguments of the wrong type are a mistake whether or not there is room.
         let id: Arc<str> = Arc::from((self.next_dynamic_id + 1).to_string());
-        let Some(spec) = template.instantiate(id, args) else {
-            return Handled::Now(reply, Err(ControlError::WrongArguments { supervisor: self.path.clone(), given }));
+        // Dropping arguments of the wrong type runs their destructor: user code.
+        let spec = std::panic::catch_unwind(AssertUnwindSafe(|| template.instantiate(id.clone(), args)));
+        // Arguments of the wrong type are a mistake whether or not there is room.
+        let spec = match spec {
+            Ok(Some(spec)) => spec,
+            Ok(None) => {
+                return drop(reply.send(Err(ControlError::WrongArguments { supervisor: self.path.clone(), given })));
+            }
+            Err(payload) => {
+                let reason = crate::ExitReason::Panicked(super::task::panic_message(payload));
+                return drop(reply.send(Err(ControlError::StartFailed { id, reason })));
+            }
         };
-        if self.slots.count() >= template.max_children {
+        if self.children.count() >= template.max_children {
             let error = ControlError::Full { supervisor: self.path.clone(), max: template.max_children };
-            return Handled::Now(reply, Err(error));
+            return drop(reply.send(Err(error)));
         }
         self.next_dynamic_id += 1;
-        self.insert_and_start(spec, reply)
+        self.insert_and_start(spec, reply, Reply::Started(id))
     }
 
-    fn insert_and_start(&mut self, spec: ChildSpec, reply: ReplyTx) -> Handled {
-        let id = spec.id.clone();
-        let path = super::supervisor::child_path(&self.path, &id);
-        let index = self.slots.insert(Slot::new(spec, path));
-        self.plan.steps.push_back(Step::Start(index));
-        self.plan.steps.push_back(Step::reply(reply, Reply::Started(id), Some(index)));
-        Handled::Later
+    fn insert_and_start(&mut self, spec: ChildSpec, reply: ReplyTx, answer: Reply) {
+        let path = super::supervisor::child_path(&self.path, &spec.id);
+        let index = self.children.insert(Child::new(spec, path));
+        self.agenda.start_replies.insert(index, StartReply { tx: reply, reply: answer, discard: true });
+        self.start(index, StartedBy::Call);
     }
 
+    /// OTP's counts. A dynamic supervisor holds one spec, its template; a
+    /// child waiting for its restart is not active.
     fn count_children(&self) -> ChildCounts {
         let mut counts = ChildCounts::default();
-        for slot in self.slots.iter() {
+        for child in self.children.iter() {
             counts.specs += 1;
-            counts.active += usize::from(slot.state.is_alive());
-            match slot.spec.kind() {
+            counts.active += usize::from(child.state.is_alive());
+            match child.spec.kind() {
                 ChildKind::Worker => counts.workers += 1,
                 ChildKind::Supervisor => counts.supervisors += 1,
             }
+        }
+        if self.rules.is_dynamic() {
+            counts.specs = 1;
         }
         counts
     }
@@ -254,26 +275,14 @@ impl SupervisorLoop {
     }
 }
 
-/// Whether a change was answered at once, or will be by a plan step.
-enum Handled {
-    Now(ReplyTx, Result<Reply, ControlError>),
-    Later,
-}
-
-pub(crate) fn child_info(slot: &Slot) -> ChildInfo {
+pub(crate) fn child_info(child: &Child) -> ChildInfo {
     ChildInfo {
-        id: slot.spec.id.clone(),
-        path: slot.path.clone(),
-        kind: slot.spec.kind(),
-        state: match slot.state {
-            State::Starting => ChildState::Starting,
-            State::Running => ChildState::Running,
-            State::Stopping { .. } => ChildState::Stopping,
-            State::Restarting { at } => ChildState::Restarting { at },
-            State::Stopped => ChildState::Stopped,
-        },
-        generation: slot.generation,
-        restarts: slot.generation,
-        last_exit: slot.last_exit.clone(),
+        id: child.spec.id.clone(),
+        path: child.path.clone(),
+        kind: child.spec.kind(),
+        state: child.state.public(),
+        generation: child.generation(),
+        restarts: child.generation(),
+        last_exit: child.last_exit.clone(),
     }
 }

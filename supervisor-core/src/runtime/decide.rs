@@ -1,134 +1,237 @@
-//! What an exit leads to: the restart type, the intensity window, the
-//! backoff and the strategy, turned into a plan of stops and starts.
+//! What an end leads to: the pure [`decision`](crate::policy::decision)
+//! asked, and its answer carried out. Also what a failed start and an
+//! *ignore* lead to.
 
 use std::time::Duration;
 
-use tokio::time::Instant;
-
-use super::Work;
-use super::plan::Step;
-use super::slots::State;
-use super::supervisor::{Ending, SupervisorLoop};
+use super::agenda::{Pending, Sequence};
+use super::child::{Queue, StartedBy, State};
+use super::supervisor::{Ending, Phase, SupervisorLoop};
+use super::timers::TimerKind;
+use crate::control::ControlError;
+use crate::error::StartError;
 use crate::event::Event;
-use crate::policy::intensity::{Intensity, Verdict};
+use crate::exit::ExitReason;
+use crate::policy::decision::{self, BackoffInput, Decision, Exited, Facts, Member};
 use crate::policy::restart::Restart;
-use crate::policy::strategy::Strategy;
 
 impl SupervisorLoop {
-    pub(crate) fn handle_work(&mut self, work: Work) {
-        match work {
-            Work::Exit { slot, epoch } => self.decide_exit(slot, epoch),
-            Work::Command(command) => self.run_command(*command),
-            Work::Start { slot, epoch } => {
-                let due = self
-                    .slots
-                    .get(slot)
-                    .is_some_and(|s| s.epoch == epoch && matches!(s.state, State::Restarting { .. }));
-                if due {
-                    self.plan.steps.push_back(Step::Start(slot));
+    /// A child ended on its own (or was killed): restart it and the
+    /// siblings its strategy takes down, leave it, or give up. A `retry` is
+    /// a failed start tried again: it always restarts, and counts.
+    pub(crate) fn exited(&mut self, index: usize, retry: bool) {
+        if self.agenda.sequence.is_some() {
+            let epoch = self.children.get(index).map_or(0, |c| c.epoch);
+            return self.agenda.exits.push_back(Pending { index, epoch, retry });
+        }
+        let now = self.wake.now();
+        let Some(child) = self.children.get_mut(index) else { return };
+        if retry {
+            child.state = State::Stopped;
+        }
+        let reason = child.last_exit.clone().unwrap_or(ExitReason::Returned);
+        let exited = Exited {
+            reason: &reason,
+            restart: if retry { Restart::Permanent } else { child.spec.restart },
+            significant: child.spec.significant,
+        };
+        let backoff = child.spec.backoff.as_deref().copied();
+        let mut run = child.backoff.take();
+        let input = backoff.as_ref().zip(run.as_deref_mut()).map(|(backoff, run)| BackoffInput {
+            backoff,
+            ran: run.started_at.map_or(Duration::ZERO, |started| now.saturating_duration_since(started)),
+            state: &mut run.state,
+        });
+        let children = &self.children;
+        let mut order = Vec::new();
+        let facts = Facts {
+            group: || {
+                order = children.in_order().collect();
+                members(children, &order, index)
+            },
+            others_significant_active: || {
+                children.iter().any(|c| c.spec.significant && !matches!(c.state, State::Stopped | State::Ignored))
+            },
+        };
+        let decision = decision::decide(&exited, self.rules.for_decision(), input, now, facts);
+        if let Some(child) = self.children.get_mut(index) {
+            child.backoff = run;
+        }
+        self.apply(index, decision, &order, reason);
+    }
+
+    fn apply(&mut self, index: usize, decision: Decision, order: &[usize], reason: ExitReason) {
+        let now = self.wake.now();
+        match decision {
+            Decision::Leave { forget, shut_down } => {
+                if forget || self.rules.is_dynamic() {
+                    self.forget(index);
+                }
+                if shut_down {
+                    self.begin_shutdown(Ending::Requested);
                 }
             }
+            Decision::GiveUp => {
+                let Some(child) = self.children.get(index) else { return };
+                let child = child.path.clone();
+                let limit = self.rules.intensity();
+                let supervisor = self.path.clone();
+                self.events.emit(|| Event::IntensityExceeded { supervisor, max: limit.max(), period: limit.period() });
+                self.begin_shutdown(Ending::GaveUp { child, reason });
+            }
+            Decision::Restart { delay } => {
+                self.scheduled(index, delay);
+                if delay.is_zero() {
+                    self.start(index, StartedBy::Restart);
+                } else {
+                    self.queue(index, now + delay, Queue::Alone);
+                    self.set_timer(now + delay, index, TimerKind::RestartDue);
+                }
+            }
+            Decision::RestartGroup { stop, start, delay } => self.restart_group(order, &stop, &start, delay),
         }
     }
 
-    /// A child ended on its own: restart it (and the siblings its strategy
-    /// takes down), forget it, or give up.
-    pub(crate) fn decide_exit(&mut self, index: usize, epoch: u64) {
-        let Some(slot) = self.slots.get(index) else {
-            return;
-        };
-        if slot.epoch != epoch || slot.state != State::Stopped {
-            return;
+    /// An exit that waited for a sequence to be over, if it still stands.
+    pub(crate) fn decide_pending(&mut self, pending: Pending) {
+        let stands = self.children.get(pending.index).is_some_and(|c| {
+            c.epoch == pending.epoch
+                && matches!(
+                    (&c.state, pending.retry),
+                    (State::Stopped, false) | (State::Queued { by: Queue::Retry, .. }, true)
+                )
+        });
+        if stands {
+            self.exited(pending.index, pending.retry);
         }
-        let Some(reason) = slot.last_exit.clone() else {
-            return;
-        };
-        if !slot.spec.restart.restarts_after(&reason) {
-            let significant = slot.spec.significant;
-            if slot.spec.restart == Restart::Temporary {
-                self.slots.remove(index);
-            }
-            // Only a significant child's exit can trigger it: skip the scan
-            // for every other exit.
-            let others_active = || self.slots.iter().any(|s| s.spec.significant && s.state != State::Stopped);
-            if significant && self.auto_shutdown.triggers(significant, others_active()) {
-                self.begin_shutdown(Ending::Requested);
-            }
-            return;
-        }
-        // The clock is read only where a policy needs it.
-        let needs_clock = self.limit != Intensity::unlimited() || slot.spec.backoff.is_some();
-        let now = needs_clock.then(|| self.clock.now());
-        if now.is_some_and(|now| self.intensity.record(now) == Verdict::GiveUp) {
-            let child = slot.path.clone();
-            self.events.emit(|| Event::IntensityExceeded {
-                supervisor: self.path.clone(),
-                max: self.limit.max(),
-                period: self.limit.period(),
-            });
-            self.begin_shutdown(Ending::GaveUp { child, reason });
-            return;
-        }
-        let delay = now.map_or(Duration::ZERO, |now| self.backoff_delay(index, now));
-        let at = now.map(|now| now + delay);
-        if self.strategy == Strategy::OneForOne {
-            self.restart(index, delay, at);
-            return;
-        }
-        let members = self.affected(index);
+    }
 
-        for &member in members.iter().rev() {
-            let Some(sibling) = self.slots.get_mut(member) else {
+    /// Stops `stop` one at a time, then starts `start` one at a time after
+    /// `delay` (positions in `order`).
+    fn restart_group(&mut self, order: &[usize], stop: &[usize], start: &[usize], delay: Duration) {
+        let now = self.wake.now();
+        let due = now + delay;
+        let mut stops = std::collections::VecDeque::with_capacity(stop.len());
+        for &p in stop {
+            // A child being terminated is waited for, not started again.
+            self.doom(order[p]);
+            if self.is_alive(order[p]) {
+                stops.push_back(order[p]);
+            }
+        }
+        let mut starts = std::collections::VecDeque::with_capacity(start.len());
+        for &p in start {
+            let i = order[p];
+            let terminating = self
+                .children
+                .get(i)
+                .is_some_and(|c| matches!(c.state, State::Stopping { why: super::child::Why::Terminate, .. }));
+            if terminating {
                 continue;
-            };
-            if member != index && sibling.state.is_alive() {
-                sibling.doomed = true;
-                self.plan.steps.push_back(Step::StopOne(member));
             }
+            self.queue(i, due, Queue::Sequence);
+            self.scheduled(i, delay);
+            starts.push_back(i);
         }
-        let starts: Vec<usize> = members
-            .into_iter()
-            .filter(|&m| self.slots.get(m).is_some_and(|s| s.spec.restart != Restart::Temporary))
-            .collect();
-        for &member in &starts {
-            if let Some(s) = self.slots.get(member) {
-                let generation = if s.ever_started { s.generation + 1 } else { 0 };
-                self.events.emit(|| Event::RestartScheduled { path: s.path.clone(), generation, delay });
+        self.agenda.sequence = Some(Sequence { stops, starts, due: (!delay.is_zero()).then_some(due) });
+        if !delay.is_zero() {
+            self.set_timer(due, 0, TimerKind::SequenceDue);
+        }
+        self.advance();
+    }
+
+    fn is_alive(&self, index: usize) -> bool {
+        self.children.get(index).is_some_and(|c| c.state.is_alive())
+    }
+
+    /// Announces that a child will be started again after `delay`.
+    fn scheduled(&mut self, index: usize, delay: Duration) {
+        if let Some(child) = self.children.get(index) {
+            let (path, generation) = (child.path.clone(), child.starts);
+            self.events.emit(|| Event::RestartScheduled { path, generation, delay });
+        }
+    }
+
+    /// An incarnation ended (or its ready deadline passed) before it had
+    /// started.
+    pub(crate) fn start_failed(&mut self, index: usize, by: StartedBy, timed_out: bool) {
+        let Some(child) = self.children.get(index) else { return };
+        let reason = child.last_exit.clone().unwrap_or(ExitReason::Aborted);
+        match by {
+            StartedBy::Call => {
+                if let Some(reply) = self.agenda.start_replies.remove(&index) {
+                    let _ = reply.tx.send(Err(ControlError::StartFailed { id: child.id(), reason }));
+                    // As OTP discards a spec whose `start_child` fails.
+                    if reply.discard || self.rules.is_dynamic() {
+                        self.forget(index);
+                    }
+                }
             }
-        }
-        match at {
-            Some(at) if !delay.is_zero() => self.plan.steps.push_back(Step::Delay(Box::new((at, starts)))),
-            _ => self.plan.steps.extend(starts.into_iter().map(Step::Start)),
+            StartedBy::Sequence if matches!(self.phase, Phase::Starting) => {
+                let error = match child.spec.wait_ready {
+                    Some(Some(timeout)) if timed_out => StartError::ReadyTimeout { child: child.path.clone(), timeout },
+                    _ => StartError::ChildFailed { child: child.path.clone(), reason },
+                };
+                self.begin_shutdown(Ending::StartFailed(error));
+            }
+            StartedBy::Sequence => {
+                // OTP: the rest of the group is not started; the failed child
+                // is tried again, and the retry restarts the group.
+                if let Some(sequence) = self.agenda.sequence.take() {
+                    for i in sequence.starts {
+                        if let Some(child) = self.children.get_mut(i) {
+                            if matches!(child.state, State::Queued { .. }) {
+                                child.state = State::Stopped;
+                            }
+                        }
+                    }
+                }
+                self.retry(index);
+            }
+            StartedBy::Restart => self.retry(index),
         }
     }
 
-    /// Restarts one child (one-for-one): no sibling is touched.
-    fn restart(&mut self, index: usize, delay: Duration, at: Option<Instant>) {
-        if let Some(s) = self.slots.get(index) {
-            let generation = if s.ever_started { s.generation + 1 } else { 0 };
-            self.events.emit(|| Event::RestartScheduled { path: s.path.clone(), generation, delay });
-        }
-        match at {
-            Some(at) if !delay.is_zero() => self.plan.steps.push_back(Step::Delay(Box::new((at, vec![index])))),
-            _ => self.plan.steps.push_back(Step::Start(index)),
-        }
+    /// A failed start is tried again: queued as restarting, and decided
+    /// again in a later turn, so calls and exits are served in between.
+    fn retry(&mut self, index: usize) {
+        let now = self.wake.now();
+        self.queue(index, now, Queue::Retry);
+        self.set_timer(now, index, TimerKind::RetryDue);
     }
 
-    /// The failed child's backoff delay, moving its backoff state on.
-    fn backoff_delay(&mut self, index: usize, now: Instant) -> Duration {
-        let Some(slot) = self.slots.get_mut(index) else { return Duration::ZERO };
-        let Some(backoff) = slot.spec.backoff.as_deref().copied() else { return Duration::ZERO };
-        let run = slot.backoff.get_or_insert_with(Box::default);
-        let ran = run.started_at.map_or(Duration::ZERO, |started| now.saturating_duration_since(started));
-        run.state.next_delay(&backoff, ran, &mut self.rng)
-    }
-
-    /// The children restarted with the one at `index`, in start order.
-    fn affected(&self, index: usize) -> Vec<usize> {
-        let order: Vec<usize> = self.slots.in_order().collect();
-        match order.iter().position(|&i| i == index) {
-            Some(position) => order[self.strategy.affected(position, order.len())].to_vec(),
-            None => vec![index],
+    /// The start answered *ignore*: the spec is kept, not running (a
+    /// temporary or dynamic child is forgotten), and a call waiting for the
+    /// start is answered `Ok`.
+    pub(crate) fn ignored(&mut self, index: usize) {
+        let Some(child) = self.children.get_mut(index) else { return };
+        child.state = State::Ignored;
+        let forget = child.spec.restart == Restart::Temporary || self.rules.is_dynamic();
+        if let Some(reply) = self.agenda.start_replies.remove(&index) {
+            let _ = reply.tx.send(Ok(reply.reply));
+        }
+        if forget {
+            self.forget(index);
         }
     }
+}
+
+/// The position of `index` in `order`.
+fn position(order: &[usize], index: usize) -> usize {
+    order.iter().position(|&i| i == index).unwrap_or(0)
+}
+
+/// The children in `order` as a group restart sees them, and the position
+/// of `index` among them.
+fn members(children: &super::children::Children, order: &[usize], index: usize) -> (usize, Vec<Member>) {
+    let members = order
+        .iter()
+        .map(|&i| {
+            children.get(i).map_or(Member { alive: false, temporary: true }, |c| Member {
+                alive: c.state.is_alive(),
+                temporary: c.spec.restart == Restart::Temporary,
+            })
+        })
+        .collect();
+    (position(order, index), members)
 }

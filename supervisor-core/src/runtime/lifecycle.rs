@@ -1,80 +1,89 @@
 //! Starting, stopping and aborting one child, and reading how it ended.
+//! What an end leads to is [`decide`](super::decide)'s.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
-
 use tracing::Instrument;
 
-use super::Work;
-use super::inbox::Message;
-use super::plan::Waiting;
-use super::plan::{ReplyStep, Step};
-use super::slots::{Live, Nested, State, StopClock};
-use super::supervisor::{Ending, Link, Phase, Started, SupervisorLoop};
-use super::task::{ChildTask, Report, SupervisorOutcome, TaskExit, TaskResult};
-use super::timers::{Timer, TimerKind};
+use super::child::{Live, Nested, Queue, StartedBy, State, Why};
+use super::command::Reply;
+use super::supervisor::{Inbox, Link, Started, SupervisorLoop};
+use super::task::{ChildTask, Report, SupervisorOutcome, TaskResult, panic_message};
+use super::timers::TimerKind;
 use crate::child_spec::{Body, Shutdown};
 use crate::control::ControlError;
 use crate::ctx::{Ctx, Ready, ReadySignal};
-use crate::error::StartError;
 use crate::event::Event;
 use crate::exit::{ExitReason, ExitReport};
-use crate::policy::restart::Restart;
 use crate::supervisor_spec::SupervisorSpec;
 
 /// A nested supervisor's loop, boxed: its type contains the loop's own.
 type NestedLoop = std::pin::Pin<Box<dyn std::future::Future<Output = super::LoopEnd> + Send>>;
 
+/// What an incarnation was doing when its task ended.
+#[derive(Clone, Copy, Debug)]
+enum Was {
+    Starting(StartedBy),
+    Running,
+    Stopping { since: Option<Instant>, aborted: bool, why: Why },
+}
+
 impl SupervisorLoop {
-    /// Spawns a new incarnation of a child that is not running.
-    pub(crate) fn begin_start(&mut self, index: usize) {
-        let epoch = self.new_epoch();
-        // The clock is read only where a policy needs it.
-        let needs_clock = self
-            .slots
-            .get(index)
-            .is_some_and(|s| s.spec.backoff.is_some() || matches!(s.spec.wait_ready, Some(Some(_))));
-        let now = needs_clock.then(|| self.clock.now());
-
-        let Some(slot) = self.slots.get_mut(index) else {
-            return;
-        };
-        if slot.state.is_alive() {
+    /// Puts a child that is not running in the queue, to be started at `due`.
+    pub(crate) fn queue(&mut self, index: usize, due: Instant, by: Queue) {
+        if self.children.get(index).is_none_or(|c| c.state.is_alive()) {
             return;
         }
-        if slot.ever_started {
-            slot.generation += 1;
+        self.children.new_epoch(index);
+        if let Some(child) = self.children.get_mut(index) {
+            child.state = State::Queued { due, by };
         }
-        slot.ever_started = true;
-        slot.epoch = epoch;
-        slot.doomed = false;
-        slot.ready_timed_out = false;
-        slot.stop = StopClock::Idle;
-        let waits = slot.spec.wait_ready;
-        if let (Some(now), Some(_)) = (now, &slot.spec.backoff) {
-            slot.backoff.get_or_insert_with(Box::default).started_at = Some(now);
-        }
+    }
 
-        let ready = waits.map(|_| ReadySignal { tx: self.inbox_tx.clone(), ready: Ready { slot: index, epoch } });
+    /// Spawns a new incarnation of a child that is not running. The
+    /// factory is user code: if it panics, nothing is spawned and the start
+    /// has failed.
+    pub(crate) fn start(&mut self, index: usize, by: StartedBy) {
+        if self.children.get(index).is_none_or(|c| c.state.is_alive()) {
+            return;
+        }
+        let now = self.wake.now();
+        let epoch = self.children.new_epoch(index);
+        let inbox = self.inbox.tx.clone();
+        let events = self.events.clone();
+        let Some(child) = self.children.get_mut(index) else { return };
+        let generation = child.starts;
+        child.starts += 1;
+        if child.spec.backoff.is_some() {
+            child.backoff.get_or_insert_with(Box::default).started_at = Some(now);
+        }
+        let waits = child.spec.wait_ready;
+        let ready = waits.map(|_| ReadySignal { tx: inbox.clone(), ready: Ready { slot: index, epoch } });
         let span = tracing::level_enabled!(tracing::Level::INFO)
-            .then(|| tracing::info_span!("child", path = %slot.path, generation = slot.generation))
+            .then(|| tracing::info_span!("child", path = %child.path, generation))
             .filter(|span| !span.is_disabled());
-        let report = Report { inbox: self.inbox_tx.clone(), slot: index, epoch };
-        let (task, ctx, nested) = match &slot.spec.body {
+        let report = Report { inbox, slot: index, epoch };
+        let launched = match &child.spec.body {
             Body::Worker(launch) => {
-                let ctx = Ctx::renew(slot.spare.take(), &slot.path, slot.generation, ready);
-                (launch(ctx.clone(), report, span), ctx, None)
+                let ctx = Ctx::renew(child.spare.take(), &child.path, generation, ready);
+                let spawned = std::panic::catch_unwind(AssertUnwindSafe(|| launch(ctx.clone(), report, span)));
+                spawned.map(|task| Live { ctx, task, nested: None, announced: false })
             }
             Body::Supervisor(spec) => {
-                let (inbox, rx) = mpsc::unbounded_channel();
+                let (tx, rx) = mpsc::unbounded_channel();
                 let link = Link {
-                    path: slot.path.clone(),
-                    started: Started::Child(ready),
-                    events: self.events.clone(),
-                    inbox: (inbox.clone(), rx),
+                    path: child.path.clone(),
+                    // A nested supervisor is always waited for: it is ready once
+                    // its own children have started.
+                    started: Started::Child(ready.unwrap_or_else(|| ReadySignal {
+                        tx: report.inbox.clone(),
+                        ready: Ready { slot: index, epoch },
+                    })),
+                    events,
+                    inbox: Inbox { tx: tx.clone(), rx },
                 };
                 let nested = Box::pin(SupervisorLoop::new(SupervisorSpec::clone(spec), link).run());
                 let task = ChildTask::<_, SupervisorOutcome>::new(nested as NestedLoop, report);
@@ -82,312 +91,259 @@ impl SupervisorLoop {
                     Some(span) => tokio::spawn(task.instrument(span)),
                     None => tokio::spawn(task),
                 };
-                (task, Ctx::new(slot.path.clone(), slot.generation, None), Some(Nested { inbox }))
+                let ctx = Ctx::new(child.path.clone(), generation, None);
+                Ok(Live { ctx, task, nested: Some(Nested { inbox: tx }), announced: false })
             }
         };
-        self.alive += 1;
-        slot.live = Some(Live { ctx, task, nested });
-        match waits {
-            Some(timeout) => {
-                slot.state = State::Starting;
-                self.plan.waiting = Waiting::Ready { slot: index, epoch };
-                if let (Some(timeout), Some(now)) = (timeout, now) {
-                    self.set_timer(now + timeout, index, epoch, TimerKind::ReadyDeadline);
-                }
+        let live = match launched {
+            Ok(live) => live,
+            Err(payload) => {
+                let reason = ExitReason::Panicked(panic_message(payload));
+                child.last_exit = Some(reason.clone());
+                child.stop_took = None;
+                let path = child.path.clone();
+                self.events.emit(|| Event::ChildExited { path, generation, reason });
+                return self.start_failed(index, by, false);
             }
+        };
+        child.state = State::Starting { live, by };
+        self.children.spawned();
+        match waits {
+            Some(Some(timeout)) => self.set_timer(now + timeout, index, TimerKind::ReadyDeadline),
+            Some(None) => {}
+            // Not waited for: started as soon as it is spawned.
             None => self.mark_running(index),
         }
     }
 
-    /// The incarnation counts as started: running, and announced.
+    /// A starting incarnation has started: running, announced, and the call
+    /// that waited for it answered.
     pub(crate) fn mark_running(&mut self, index: usize) {
-        let Some(slot) = self.slots.get_mut(index) else {
-            return;
-        };
-        slot.state = State::Running;
-        slot.announced = true;
-        let slot = &*slot;
-        self.events.emit(|| Event::ChildStarted { path: slot.path.clone(), generation: slot.generation });
+        let Some(child) = self.children.get_mut(index) else { return };
+        let State::Starting { .. } = child.state else { return };
+        let State::Starting { mut live, .. } = std::mem::replace(&mut child.state, State::Stopped) else { return };
+        live.announced = true;
+        child.state = State::Running { live };
+        let (path, generation) = (child.path.clone(), child.generation());
+        self.events.emit(|| Event::ChildStarted { path, generation });
+        if let Some(reply) = self.agenda.start_replies.remove(&index) {
+            let _ = reply.tx.send(Ok(reply.reply));
+        }
     }
 
-    /// Asks a child to stop under its shutdown setting. Returns whether its
-    /// task is still to end (and is now awaited by stop step `step`).
-    pub(crate) fn begin_stop(&mut self, index: usize, step: u64) -> bool {
-        let now = self.clock.now();
-        let Some(slot) = self.slots.get_mut(index) else {
-            return false;
-        };
-        slot.doomed = false;
-        match slot.state {
-            State::Starting | State::Running => {}
-            State::Stopping { .. } => {
-                slot.awaited_by = step;
+    /// Asks a child to stop under its shutdown setting, for `why` (which
+    /// replaces the reason of a stop already under way, unless it is a group
+    /// restart's). Returns whether its task is still to end.
+    pub(crate) fn ask_stop(&mut self, index: usize, why: Why) -> bool {
+        let now = self.wake.now();
+        let Some(child) = self.children.get_mut(index) else { return false };
+        let live = match std::mem::replace(&mut child.state, State::Stopped) {
+            State::Starting { live, .. } | State::Running { live } | State::Stopping { live, since: None, .. } => live,
+            State::Stopping { live, since: Some(since), aborted, why: was } => {
+                let why = if why == Why::Group { was } else { why };
+                child.state = State::Stopping { live, since: Some(since), aborted, why };
                 return true;
             }
-            State::Restarting { .. } | State::Stopped => {
-                slot.state = State::Stopped;
+            other => {
+                child.state = other;
                 return false;
             }
-        }
-        slot.awaited_by = step;
-        slot.stop = StopClock::Since(now);
-        let (epoch, shutdown) = (slot.epoch, slot.spec.shutdown);
-        if let Some(live) = &slot.live {
-            if shutdown != Shutdown::Brutal {
-                match &live.nested {
-                    Some(nested) => drop(nested.inbox.send(Message::Stop)),
-                    None => live.ctx.cancel(),
-                }
+        };
+        let shutdown = child.spec.shutdown;
+        if shutdown != Shutdown::Brutal {
+            match &live.nested {
+                Some(nested) => drop(nested.inbox.send(super::inbox::Message::Stop)),
+                None => live.ctx.cancel(),
             }
         }
-        slot.state = State::Stopping { aborted: false };
+        child.state = State::Stopping { live, since: Some(now), aborted: false, why };
         match shutdown {
-            Shutdown::Brutal => self.abort(index),
-            Shutdown::Timeout(timeout) => self.set_timer(now + timeout, index, epoch, TimerKind::StopDeadline),
+            Shutdown::Brutal => self.abort(index, None),
+            Shutdown::Timeout(timeout) => self.set_timer(now + timeout, index, TimerKind::StopDeadline),
             Shutdown::Infinity => {}
         }
         true
     }
 
-    /// Aborts a child's task now; for a nested supervisor, its whole subtree.
-    pub(crate) fn abort(&mut self, index: usize) {
-        let now = self.clock.now();
-        let Some(slot) = self.slots.get_mut(index) else {
-            return;
+    /// Marks a running child as to be stopped by a group restart, which
+    /// will ask it in turn. Returns whether it joins the group (a child
+    /// being terminated does not: it stays stopped).
+    pub(crate) fn doom(&mut self, index: usize) -> bool {
+        let Some(child) = self.children.get_mut(index) else { return false };
+        match std::mem::replace(&mut child.state, State::Stopped) {
+            State::Starting { live, .. } | State::Running { live } => {
+                child.state = State::Stopping { live, since: None, aborted: false, why: Why::Group };
+                true
+            }
+            State::Stopping { live, since, aborted, why } => {
+                let joins = why != Why::Terminate;
+                child.state = State::Stopping { live, since, aborted, why: if joins { Why::Group } else { why } };
+                joins
+            }
+            other => {
+                child.state = other;
+                false
+            }
+        }
+    }
+
+    /// Aborts a child's task now; for a nested supervisor, its whole
+    /// subtree. `why` replaces the reason of a stop already under way.
+    pub(crate) fn abort(&mut self, index: usize, why: Option<Why>) {
+        let now = self.wake.now();
+        let Some(child) = self.children.get_mut(index) else { return };
+        let (live, since, was) = match std::mem::replace(&mut child.state, State::Stopped) {
+            State::Starting { live, .. } | State::Running { live } => (live, None, Why::Shutdown),
+            State::Stopping { live, since, aborted: false, why } => (live, since, why),
+            other => {
+                // Already aborted, or not running.
+                child.state = other;
+                return;
+            }
         };
-        let Some(live) = &slot.live else { return };
         match &live.nested {
-            Some(nested) => drop(nested.inbox.send(Message::Kill)),
+            Some(nested) => drop(nested.inbox.send(super::inbox::Message::Kill)),
             None => live.task.abort(),
         }
-        if !matches!(slot.stop, StopClock::Since(_)) {
-            slot.stop = StopClock::Since(now);
-        }
-        slot.state = State::Stopping { aborted: true };
-        let epoch = slot.epoch;
+        child.state =
+            State::Stopping { live, since: Some(since.unwrap_or(now)), aborted: true, why: why.unwrap_or(was) };
         // An aborted task ends at its next poll, within microseconds, unless
         // it blocks its thread: then nothing in safe Rust can stop it.
-        self.set_timer(now + self.abort_grace, index, epoch, TimerKind::AbortGrace);
+        let grace = self.rules.abort_grace;
+        self.set_timer(now + grace, index, TimerKind::AbortGrace);
     }
 
-    /// Stops waiting for an aborted task that has not ended: it is reported
-    /// as not ended, and its end, if it ever comes, is ignored.
-    fn abandon(&mut self, index: usize, epoch: u64) {
-        self.alive -= 1;
-        self.abandoned.insert((index, epoch));
-        self.ended(index, epoch, TaskResult::NotEnded);
-    }
-
-    /// Puts a stopped child in the restarting state until `at`.
-    pub(crate) fn begin_delay(&mut self, index: usize, at: Instant) {
-        let epoch = self.new_epoch();
-        let Some(slot) = self.slots.get_mut(index) else {
-            return;
+    /// The ready deadline passed: the start has failed; abort it.
+    pub(crate) fn ready_timed_out(&mut self, index: usize) {
+        let by = match self.children.get(index).map(|c| &c.state) {
+            Some(State::Starting { by, .. }) => *by,
+            _ => return,
         };
-        if slot.state.is_alive() {
-            return;
-        }
-        slot.epoch = epoch;
-        slot.state = State::Restarting { at };
-        self.set_timer(at, index, epoch, TimerKind::RestartDue);
-    }
-
-    /// Sets a timer, compacting the heap when stale timers have piled up.
-    pub(crate) fn set_timer(&mut self, at: Instant, slot: usize, epoch: u64, kind: TimerKind) {
-        self.timers.set(at, slot, epoch, kind);
-        if self.timers.needs_compaction() {
-            let slots = &self.slots;
-            self.timers.compact(|timer| timer_is_live(slots, timer));
-        }
-    }
-
-    pub(crate) fn on_timer(&mut self, timer: Timer, now: Instant) {
-        if !timer_is_live(&self.slots, &timer) {
-            return;
-        }
-        match timer.kind {
-            TimerKind::StopDeadline => self.abort(timer.slot),
-            TimerKind::ReadyDeadline => {
-                if let Some(slot) = self.slots.get_mut(timer.slot) {
-                    slot.ready_timed_out = true;
-                    slot.stop = StopClock::Since(now);
-                }
-                self.abort(timer.slot);
-            }
-            TimerKind::RestartDue => self.work.push_back(Work::Start { slot: timer.slot, epoch: timer.epoch }),
-            TimerKind::AbortGrace => self.abandon(timer.slot, timer.epoch),
-        }
-    }
-
-    /// Records the end of an incarnation's task and works out what it means.
-    pub(crate) fn on_exit(&mut self, exit: TaskExit) {
-        let TaskExit { slot: index, epoch, result } = exit;
-        if !self.abandoned.is_empty() && self.abandoned.remove(&(index, epoch)) {
-            // It ended after all, after it was reported as not ended.
-            return;
-        }
-        // Every task reports exactly once.
-        self.alive -= 1;
-        self.ended(index, epoch, result);
+        self.abort(index, Some(Why::ReadyTimeout(by)));
     }
 
     /// Records how an incarnation ended and works out what it means.
-    fn ended(&mut self, index: usize, epoch: u64, result: TaskResult) {
+    pub(crate) fn ended(&mut self, index: usize, epoch: u64, result: TaskResult) {
+        let now = self.wake.now();
+        let Some(child) = self.children.get_mut(index) else { return };
+        if child.epoch != epoch {
+            return;
+        }
+        let (live, was) = match std::mem::replace(&mut child.state, State::Stopped) {
+            State::Starting { live, by } => (live, Was::Starting(by)),
+            State::Running { live } => (live, Was::Running),
+            State::Stopping { live, since, aborted, why } => (live, Was::Stopping { since, aborted, why }),
+            other => {
+                child.state = other;
+                return;
+            }
+        };
         let not_ended = matches!(result, TaskResult::NotEnded);
-        let stopping = self.is_stopping();
-        let was_starting = self.plan.waiting == (Waiting::Ready { slot: index, epoch });
-        let clock = &mut self.clock;
-        let Some(slot) = self.slots.get_mut(index) else { return };
-        if slot.epoch != epoch || !slot.state.is_alive() {
-            return;
-        }
-        let was = slot.state;
-        let asked = matches!(was, State::Stopping { .. });
+        let ignored = live.ctx.is_ignored();
         let (reason, subtree) = exit_reason(result, was);
-        crate::metrics::ended(&slot.path, &reason, std::mem::take(&mut slot.announced));
-        slot.state = State::Stopped;
-        slot.subtree = subtree;
-        slot.last_exit = Some(reason);
-        if asked {
-            let now = clock.now();
-            let began = match slot.stop {
-                StopClock::Since(began) => began,
-                _ => now,
-            };
-            slot.stop = StopClock::Took(now.saturating_duration_since(began));
-            let awaited_by = std::mem::take(&mut slot.awaited_by);
-            if let Waiting::Stops { step, left } = &mut self.plan.waiting {
-                if *step == awaited_by {
-                    *left -= 1;
-                }
-            }
-        }
-        let temporary = slot.spec.restart == Restart::Temporary;
-        let doomed = slot.doomed;
-        if let Some(live) = slot.live.take() {
-            if not_ended {
-                // Detached: awaiting it could take forever.
-                drop(live.task);
-            } else {
-                slot.spare = live.ctx.into_spare();
-                self.reap(live.task);
-            }
-        }
-        if let Some(slot) = self.slots.get(index) {
-            let (path, generation) = (&slot.path, slot.generation);
-            let reason = || slot.last_exit.clone().unwrap_or(ExitReason::Returned);
-            self.events.emit(|| match slot.stop {
-                StopClock::Took(took) if asked => {
-                    Event::ChildStopped { path: path.clone(), generation, reason: reason(), took }
-                }
-                _ => Event::ChildExited { path: path.clone(), generation, reason: reason() },
-            });
-        }
-
-        if was_starting {
-            let reason = self.slots.get(index).and_then(|s| s.last_exit.clone()).unwrap_or(ExitReason::Aborted);
-            self.start_failed(index, epoch, reason);
-        } else if stopping {
-            // Recorded for the report; nothing restarts during shutdown.
-        } else if asked || doomed {
-            // Stopped on purpose, or a planned stop was about to end it
-            // anyway: part of that plan. A temporary child is forgotten.
-            if temporary {
-                self.slots.remove(index);
-            }
-        } else if self.plan.is_idle() && self.work.is_empty() {
-            // Nothing ahead of it: decide now.
-            self.decide_exit(index, epoch);
+        crate::metrics::ended(&child.path, &reason, live.announced);
+        let took = match was {
+            Was::Stopping { since: Some(since), .. } => Some(now.saturating_duration_since(since)),
+            _ => None,
+        };
+        child.stop_took = took;
+        child.last_exit = Some(reason.clone());
+        child.subtree = subtree;
+        if not_ended {
+            // Detached: awaiting it could take forever.
+            drop(live.task);
         } else {
-            self.work.push_back(Work::Exit { slot: index, epoch });
+            child.spare = live.ctx.into_spare();
+            self.children.reap(live.task);
+        }
+        let Some(child) = self.children.get(index) else { return };
+        let (path, generation, id) = (child.path.clone(), child.generation(), child.spec.id.clone());
+        self.events.emit(|| match took {
+            _ if ignored => Event::ChildIgnored { path, generation },
+            Some(took) => Event::ChildStopped { path, generation, reason: reason.clone(), took },
+            None => Event::ChildExited { path, generation, reason: reason.clone() },
+        });
+        if let Some(replies) = self.agenda.stop_replies.remove(&index) {
+            for reply in replies {
+                let _ = reply.send(Ok(Reply::Done));
+            }
+        }
+        if let Was::Stopping { .. } = was {
+            // A call that waited for this incarnation's start gets its end.
+            if let Some(reply) = self.agenda.start_replies.remove(&index) {
+                let _ = reply.tx.send(Err(ControlError::StartFailed { id, reason }));
+            }
+        }
+        if self.is_stopping() {
+            // Nothing restarts during shutdown.
+            if let Was::Stopping { since: Some(_), why: Why::Shutdown, .. } = was {
+                self.agenda.stage_left = self.agenda.stage_left.saturating_sub(1);
+            }
+            return self.advance();
+        }
+        match was {
+            Was::Starting(_) | Was::Running if ignored => self.ignored(index),
+            Was::Starting(by) => self.start_failed(index, by, false),
+            Was::Running | Was::Stopping { why: Why::Kill, .. } => self.exited(index, false),
+            Was::Stopping { why: Why::Group, .. } => self.rejoin(index),
+            Was::Stopping { why: Why::Terminate | Why::Shutdown, .. } => self.terminated(index),
+            Was::Stopping { why: Why::ReadyTimeout(by), .. } => self.start_failed(index, by, true),
+        }
+        self.advance();
+    }
+
+    /// Forgets a child: out of the table and out of the agenda.
+    pub(crate) fn forget(&mut self, index: usize) {
+        self.agenda.forget(index);
+        self.children.remove(index);
+    }
+
+    /// A terminated child stays stopped; a temporary or dynamic one is
+    /// forgotten.
+    fn terminated(&mut self, index: usize) {
+        let temporary = self.children.get(index).is_some_and(|c| c.spec.restart == crate::Restart::Temporary);
+        if temporary || self.rules.is_dynamic() {
+            self.forget(index);
         }
     }
 
-    /// Keeps the handle of a task that reported its end, to await it before
-    /// the loop returns; handles of tasks that have finished are dropped.
-    fn reap(&mut self, task: JoinHandle<()>) {
-        self.reaping.push(task);
-        if self.reaping.len() >= 64 {
-            self.reaping.retain(|task| !task.is_finished());
+    /// A child a group restart stopped: it waits to be started again with
+    /// the group, or, if temporary, is forgotten.
+    fn rejoin(&mut self, index: usize) {
+        if self.children.get(index).is_some_and(|c| c.spec.restart == crate::Restart::Temporary) {
+            return self.forget(index);
         }
-    }
-
-    /// A child ended (or timed out) before it was ready.
-    fn start_failed(&mut self, index: usize, epoch: u64, reason: ExitReason) {
-        self.plan.waiting = Waiting::Nothing;
-        let Some(slot) = self.slots.get(index) else {
-            return;
-        };
-        let error = match slot.spec.wait_ready {
-            Some(Some(timeout)) if slot.ready_timed_out => {
-                StartError::ReadyTimeout { child: slot.path.clone(), timeout }
-            }
-            _ => StartError::ChildFailed { child: slot.path.clone(), reason },
-        };
-        match self.phase {
-            Phase::Starting => {
-                self.plan.abandon_rest(&self.shutting_down());
-                self.begin_shutdown(Ending::StartFailed(error));
-            }
-            Phase::Running if matches!(self.plan.steps.front(), Some(Step::Reply(_))) => {
-                // A start asked for by a control call: the caller gets the
-                // error; the child stays stopped, or is forgotten if the
-                // call had added it (as OTP discards a spec that fails).
-                if let Some(Step::Reply(reply)) = self.plan.steps.pop_front() {
-                    let ReplyStep { tx, discard, .. } = *reply;
-                    let failed = ControlError::StartFailed { id: self.child_id(index), reason: error_reason(&error) };
-                    let _ = tx.send(Err(failed));
-                    if let Some(discard) = discard {
-                        self.slots.remove(discard);
-                    }
-                }
-            }
-            Phase::Running => {
-                // OTP tries the restart again at once, counted as a restart;
-                // the steps after it are part of that next restart.
-                self.plan.abandon_rest(&self.shutting_down());
-                self.work.push_front(Work::Exit { slot: index, epoch });
-            }
-            Phase::Stopping(_) => {}
-        }
-    }
-
-    fn child_id(&self, index: usize) -> Arc<str> {
-        self.slots.get(index).map_or_else(|| Arc::from("?"), |s| s.spec.id.clone())
-    }
-
-    /// The parent's deadline passed: abort every child and wait for all.
-    pub(crate) fn on_kill(&mut self) {
-        self.killed = true;
-        if !self.is_stopping() {
-            self.phase = Phase::Stopping(Ending::Requested);
-        }
-        self.drop_pending();
-        self.plan.waiting = Waiting::Nothing;
-        let alive: Vec<usize> =
-            self.slots.in_order().filter(|&i| self.slots.get(i).is_some_and(|s| s.state.is_alive())).collect();
-        for index in alive {
-            if self.slots.get(index).is_some_and(|s| s.state != State::Stopping { aborted: true }) {
-                self.abort(index);
-            }
+        if let Some(due) = self.agenda.sequence.as_ref().map(|s| s.due) {
+            let due = due.unwrap_or_else(|| self.wake.now());
+            self.queue(index, due, Queue::Sequence);
         }
     }
 }
 
-/// The exit reason of a task, given the state its slot was in.
-fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitReport>>) {
-    let asked_to_stop = matches!(was, State::Stopping { .. });
+impl super::child::Child {
+    pub(crate) fn id(&self) -> Arc<str> {
+        self.spec.id.clone()
+    }
+}
+
+/// The exit reason of a task, given what its incarnation was doing.
+fn exit_reason(result: TaskResult, was: Was) -> (ExitReason, Option<Box<ExitReport>>) {
+    let (asked, aborted, why) = match was {
+        Was::Stopping { since, aborted, why } => (since.is_some(), aborted, Some(why)),
+        _ => (false, false, None),
+    };
     if let TaskResult::NotEnded = result {
         return (ExitReason::NotEnded, None);
     }
-    if was == (State::Stopping { aborted: true }) || matches!(result, TaskResult::Aborted) {
+    if aborted || matches!(result, TaskResult::Aborted) {
         let subtree = match result {
             TaskResult::Supervisor(result) => result.ok().map(Box::new),
             _ => None,
         };
-        return (ExitReason::Aborted, subtree);
+        let reason = if why == Some(Why::Kill) { ExitReason::Killed } else { ExitReason::Aborted };
+        return (reason, subtree);
     }
-    let returned = if asked_to_stop { ExitReason::Stopped } else { ExitReason::Returned };
+    let returned = if asked { ExitReason::Stopped } else { ExitReason::Returned };
     match result {
         TaskResult::Worker(Ok(())) => (returned, None),
         TaskResult::Worker(Err(error)) => (ExitReason::Failed(error), None),
@@ -397,28 +353,8 @@ fn exit_reason(result: TaskResult, was: State) -> (ExitReason, Option<Box<ExitRe
             Ok(report) => (returned, Some(Box::new(report))),
             Err(error) => {
                 let subtree = error.report().cloned().map(Box::new);
-                (ExitReason::Failed(Arc::from(error.to_string())), subtree)
+                (ExitReason::GaveUp(Arc::from(error.to_string())), subtree)
             }
         },
     }
-}
-
-fn error_reason(error: &StartError) -> ExitReason {
-    match error {
-        StartError::ChildFailed { reason, .. } => reason.clone(),
-        _ => ExitReason::Aborted,
-    }
-}
-
-/// Whether a timer still concerns its incarnation's current state.
-fn timer_is_live(slots: &super::slots::Slots, timer: &Timer) -> bool {
-    slots.get(timer.slot).is_some_and(|slot| {
-        slot.epoch == timer.epoch
-            && match timer.kind {
-                TimerKind::StopDeadline => slot.state == State::Stopping { aborted: false },
-                TimerKind::ReadyDeadline => slot.state == State::Starting,
-                TimerKind::RestartDue => matches!(slot.state, State::Restarting { .. }),
-                TimerKind::AbortGrace => slot.state == State::Stopping { aborted: true },
-            }
-    })
 }

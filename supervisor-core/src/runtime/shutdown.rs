@@ -1,60 +1,63 @@
-//! Stopping the whole supervisor: the shutdown plan and the exit report.
+//! Stopping the whole supervisor: the shutdown plan set in motion, the kill,
+//! and the exit report.
 
 use std::sync::Arc;
 
-use super::plan::{Step, Waiting};
-use super::slots::State;
+use super::LoopEnd;
+use super::child::{State, Why};
 use super::supervisor::{Ending, Phase, SupervisorLoop};
-use super::{LoopEnd, Work};
-use crate::error::SupervisorError;
+use crate::error::{StartError, SupervisorError};
 use crate::event::Event;
 use crate::exit::{ChildReport, ExitReport};
+use crate::policy::shutdown::shutdown_plan;
 
 impl SupervisorLoop {
-    /// Stops every child: the explicit shutdown stages if the spec has them
-    /// (children added at run time first, newest first), otherwise one at a
-    /// time in reverse start order. Pending restarts are dropped; a stop
+    /// Stops every child by the shutdown plan. Pending starts and restarts
+    /// are dropped, and the calls that waited for them answered; a stop
     /// already under way carries on under its own deadline.
     pub(crate) fn begin_shutdown(&mut self, ending: Ending) {
         if self.is_stopping() {
             return;
         }
-        self.phase = Phase::Stopping(ending);
-        self.drop_pending();
-        if matches!(self.plan.waiting, Waiting::Ready { .. }) {
-            self.plan.waiting = Waiting::Nothing;
+        let ending = match (ending, &self.phase) {
+            // Giving up while starting is a failed start.
+            (Ending::GaveUp { child, reason }, Phase::Starting) => {
+                Ending::StartFailed(StartError::ChildFailed { child, reason })
+            }
+            (ending, _) => ending,
+        };
+        self.phase = Phase::Stopping { ending, killed: false };
+        let error = self.shutting_down();
+        for (_, reply) in self.agenda.start_replies.drain() {
+            let _ = reply.tx.send(Err(error.clone()));
         }
-        let order: Vec<usize> = self.slots.in_order().collect();
+        self.agenda.sequence = None;
+        let order: Vec<usize> = self.children.in_order().collect();
         for &index in &order {
-            if let Some(slot) = self.slots.get_mut(index) {
-                if let State::Restarting { .. } = slot.state {
-                    slot.state = State::Stopped;
+            if let Some(child) = self.children.get_mut(index) {
+                if let State::Queued { .. } = child.state {
+                    child.state = State::Stopped;
                 }
             }
         }
-        match &self.stages {
-            // A dynamic supervisor's children stop all at once.
-            None if self.template.is_some() => self.plan.steps.push_back(Step::Stop(order.into())),
-            None => self.plan.steps.extend(order.into_iter().rev().map(Step::StopOne)),
-            Some(stages) => {
-                let staged: Vec<Vec<usize>> =
-                    stages.iter().map(|stage| stage.iter().filter_map(|id| self.slots.find(id)).collect()).collect();
-                let unstaged = order.into_iter().rev().filter(|i| !staged.iter().any(|stage| stage.contains(i)));
-                self.plan.steps.extend(unstaged.map(Step::StopOne));
-                self.plan.steps.extend(staged.into_iter().map(|stage| Step::Stop(stage.into())));
-            }
-        }
+        let stages: Option<Vec<Vec<usize>>> = self.rules.stages.as_ref().map(|stages| {
+            stages.iter().map(|stage| stage.iter().filter_map(|id| self.children.find(id)).collect()).collect()
+        });
+        self.agenda.shutdown = shutdown_plan(&order, stages.as_deref(), self.rules.is_dynamic()).into();
+        self.advance();
     }
 
-    /// Drops the plan's remaining steps and the queued work, answering
-    /// every control call among them.
-    pub(crate) fn drop_pending(&mut self) {
-        let error = self.shutting_down();
-        self.plan.abandon_rest(&error);
-        for work in self.work.drain(..) {
-            if let Work::Command(command) = work {
-                let _ = command.reply.send(Err(error.clone()));
-            }
+    /// The parent's deadline passed, or `kill` was called: abort every
+    /// child now and end once all have ended.
+    pub(crate) fn on_kill(&mut self) {
+        self.begin_shutdown(Ending::Requested);
+        if let Phase::Stopping { killed, .. } = &mut self.phase {
+            *killed = true;
+        }
+        let alive: Vec<usize> =
+            self.children.in_order().filter(|&i| self.children.get(i).is_some_and(|c| c.state.is_alive())).collect();
+        for index in alive {
+            self.abort(index, Some(Why::Shutdown));
         }
     }
 
@@ -64,33 +67,37 @@ impl SupervisorLoop {
         let end = match ending {
             Ending::Requested => LoopEnd::Stopped(report),
             Ending::StartFailed(error) => LoopEnd::StartFailed(error),
-            Ending::GaveUp { child, reason } => LoopEnd::GaveUp(SupervisorError::IntensityExceeded {
-                supervisor: self.path.clone(),
-                max: self.limit.max(),
-                period: self.limit.period(),
-                child,
-                reason,
-                report: Box::new(report),
-            }),
+            Ending::GaveUp { child, reason } => {
+                let limit = self.rules.intensity();
+                LoopEnd::GaveUp(SupervisorError::IntensityExceeded {
+                    supervisor: self.path.clone(),
+                    max: limit.max(),
+                    period: limit.period(),
+                    child,
+                    reason,
+                    report: Box::new(report),
+                })
+            }
         };
         let error: Option<Arc<str>> = match &end {
             LoopEnd::Stopped(_) => None,
             LoopEnd::StartFailed(error) => Some(Arc::from(error.to_string())),
             LoopEnd::GaveUp(error) => Some(Arc::from(error.to_string())),
         };
-        self.events.emit(|| Event::SupervisorStopped { supervisor: self.path.clone(), error });
+        let supervisor = self.path.clone();
+        self.events.emit(|| Event::SupervisorStopped { supervisor, error });
         end
     }
 
     fn report(&self) -> ExitReport {
         let children = self
-            .slots
+            .children
             .iter()
-            .map(|slot| ChildReport {
-                path: slot.path.clone(),
-                exit: slot.last_exit.clone(),
-                stop_took: slot.stop.took(),
-                subtree: slot.subtree.clone(),
+            .map(|child| ChildReport {
+                path: child.path.clone(),
+                exit: child.last_exit.clone(),
+                stop_took: child.stop_took,
+                subtree: child.subtree.clone(),
             })
             .collect();
         ExitReport { path: self.path.clone(), children }

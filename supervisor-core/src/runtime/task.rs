@@ -126,7 +126,12 @@ impl<F: Future, O: Outcome<F::Output>> Future for ChildTask<F, O> {
         let Some(future) = this.future.as_mut().as_pin_mut() else { return Poll::Ready(()) };
         let result = match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => O::of(output),
+            // Turning the output into a result runs user code (an error's
+            // `Display`): a panic there is the child's, too.
+            Ok(Poll::Ready(output)) => match std::panic::catch_unwind(AssertUnwindSafe(|| O::of(output))) {
+                Ok(result) => result,
+                Err(payload) => TaskResult::Panicked(panic_message(payload)),
+            },
             Err(payload) => TaskResult::Panicked(panic_message(payload)),
         };
         // The child's future is dropped before its end is reported.

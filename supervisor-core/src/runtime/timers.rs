@@ -18,8 +18,12 @@ pub(crate) enum TimerKind {
     StopDeadline,
     /// The child did not call `Ctx::ready` in time: the start failed.
     ReadyDeadline,
-    /// A backoff delay is over: start the child again.
+    /// A one-for-one restart is due: start the child again.
     RestartDue,
+    /// A failed start is to be tried again: decide its exit again.
+    RetryDue,
+    /// The start sequence's delay is over: carry it on.
+    SequenceDue,
     /// An aborted task has still not ended (it blocks its thread): stop
     /// waiting for it and report it as not ended.
     AbortGrace,
