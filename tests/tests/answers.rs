@@ -432,7 +432,7 @@ async fn a_call_during_any_work_in_progress_is_answered_before_time_advances() {
     let calls = |handle: supervisor_core::SupervisorHandle| async move {
         let children = now(handle.which_children()).await.unwrap();
         now(handle.count_children()).await.unwrap();
-        now(handle.child_spec("lingers")).await.unwrap();
+        assert_eq!(now(handle.child_spec("lingers")).await.unwrap().id(), "lingers");
         assert!(now(handle.restart_child("trigger")).await.is_err());
         assert!(now(handle.delete_child("nobody")).await.is_err());
         children.iter().map(|c| c.state).collect::<Vec<_>>()

@@ -147,8 +147,7 @@ impl SupervisorLoop {
     /// Announces that a child will be started again after `delay`.
     fn scheduled(&mut self, index: usize, delay: Duration) {
         if let Some(child) = self.children.get(index) {
-            let (path, generation) = (child.path.clone(), child.starts);
-            self.events.emit(|| Event::RestartScheduled { path, generation, delay });
+            self.events.emit(|| Event::RestartScheduled { path: child.path.clone(), generation: child.starts, delay });
         }
     }
 

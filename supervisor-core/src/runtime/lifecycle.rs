@@ -50,14 +50,18 @@ impl SupervisorLoop {
         if self.children.get(index).is_none_or(|c| c.state.is_alive()) {
             return;
         }
-        let now = self.wake.now();
+        // The clock is read only for a policy that needs it.
+        let needs_clock = self
+            .children
+            .get(index)
+            .is_some_and(|c| c.spec.backoff.is_some() || matches!(c.spec.wait_ready, Some(Some(_))));
+        let now = needs_clock.then(|| self.wake.now());
         let epoch = self.children.new_epoch(index);
         let inbox = self.inbox.tx.clone();
-        let events = self.events.clone();
         let Some(child) = self.children.get_mut(index) else { return };
         let generation = child.starts;
         child.starts += 1;
-        if child.spec.backoff.is_some() {
+        if let (Some(now), Some(_)) = (now, &child.spec.backoff) {
             child.backoff.get_or_insert_with(Box::default).started_at = Some(now);
         }
         let waits = child.spec.wait_ready;
@@ -82,7 +86,7 @@ impl SupervisorLoop {
                         tx: report.inbox.clone(),
                         ready: Ready { slot: index, epoch },
                     })),
-                    events,
+                    events: self.events.clone(),
                     inbox: Inbox { tx: tx.clone(), rx },
                 };
                 let nested = Box::pin(SupervisorLoop::new(SupervisorSpec::clone(spec), link).run());
@@ -109,7 +113,10 @@ impl SupervisorLoop {
         child.state = State::Starting { live, by };
         self.children.spawned();
         match waits {
-            Some(Some(timeout)) => self.set_timer(now + timeout, index, TimerKind::ReadyDeadline),
+            Some(Some(timeout)) => {
+                let now = now.unwrap_or_else(|| self.wake.now());
+                self.set_timer(now + timeout, index, TimerKind::ReadyDeadline);
+            }
             Some(None) => {}
             // Not waited for: started as soon as it is spawned.
             None => self.mark_running(index),
@@ -124,8 +131,8 @@ impl SupervisorLoop {
         let State::Starting { mut live, .. } = std::mem::replace(&mut child.state, State::Stopped) else { return };
         live.announced = true;
         child.state = State::Running { live };
-        let (path, generation) = (child.path.clone(), child.generation());
-        self.events.emit(|| Event::ChildStarted { path, generation });
+        let child = &*child;
+        self.events.emit(|| Event::ChildStarted { path: child.path.clone(), generation: child.generation() });
         if let Some(reply) = self.agenda.start_replies.remove(&index) {
             let _ = reply.tx.send(Ok(reply.reply));
         }
@@ -224,7 +231,6 @@ impl SupervisorLoop {
 
     /// Records how an incarnation ended and works out what it means.
     pub(crate) fn ended(&mut self, index: usize, epoch: u64, result: TaskResult) {
-        let now = self.wake.now();
         let Some(child) = self.children.get_mut(index) else { return };
         if child.epoch != epoch {
             return;
@@ -243,7 +249,7 @@ impl SupervisorLoop {
         let (reason, subtree) = exit_reason(result, was);
         crate::metrics::ended(&child.path, &reason, live.announced);
         let took = match was {
-            Was::Stopping { since: Some(since), .. } => Some(now.saturating_duration_since(since)),
+            Was::Stopping { since: Some(since), .. } => Some(self.wake.now().saturating_duration_since(since)),
             _ => None,
         };
         child.stop_took = took;
@@ -257,12 +263,15 @@ impl SupervisorLoop {
             self.children.reap(live.task);
         }
         let Some(child) = self.children.get(index) else { return };
-        let (path, generation, id) = (child.path.clone(), child.generation(), child.spec.id.clone());
-        self.events.emit(|| match took {
-            _ if ignored => Event::ChildIgnored { path, generation },
-            Some(took) => Event::ChildStopped { path, generation, reason: reason.clone(), took },
-            None => Event::ChildExited { path, generation, reason: reason.clone() },
+        self.events.emit(|| {
+            let (path, generation) = (child.path.clone(), child.generation());
+            match took {
+                _ if ignored => Event::ChildIgnored { path, generation },
+                Some(took) => Event::ChildStopped { path, generation, reason: reason.clone(), took },
+                None => Event::ChildExited { path, generation, reason: reason.clone() },
+            }
         });
+        let id = || child.spec.id.clone();
         if let Some(replies) = self.agenda.stop_replies.remove(&index) {
             for reply in replies {
                 let _ = reply.send(Ok(Reply::Done));
@@ -271,7 +280,7 @@ impl SupervisorLoop {
         if let Was::Stopping { .. } = was {
             // A call that waited for this incarnation's start gets its end.
             if let Some(reply) = self.agenda.start_replies.remove(&index) {
-                let _ = reply.tx.send(Err(ControlError::StartFailed { id, reason }));
+                let _ = reply.tx.send(Err(ControlError::StartFailed { id: id(), reason }));
             }
         }
         if self.is_stopping() {

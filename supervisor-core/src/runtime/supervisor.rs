@@ -99,10 +99,14 @@ impl SupervisorLoop {
     /// A loop for `spec`, whose children it takes over (no copy is kept).
     pub(crate) fn new(spec: SupervisorSpec, link: Link) -> Self {
         let rules = Rules::new(&spec);
+        let now = tokio::time::Instant::now();
         let mut children = Children::with_capacity(spec.children.len());
         for child in spec.children {
             let path = child_path(&link.path, &child.id);
-            children.insert(Child::new(child, path));
+            // Queued for the first sequence, the supervisor's own start.
+            let mut child = Child::new(child, path);
+            child.state = super::child::State::Queued { due: now, by: Queue::Sequence };
+            children.insert(child);
         }
         SupervisorLoop {
             path: link.path,
@@ -140,13 +144,8 @@ impl SupervisorLoop {
 
     /// Starts the declared children, in order, as the first sequence.
     fn begin(&mut self) {
-        let now = self.wake.now();
-        let order: Vec<usize> = self.children.in_order().collect();
-        for &index in &order {
-            self.queue(index, now, Queue::Sequence);
-        }
-        self.agenda.sequence =
-            Some(super::agenda::Sequence { starts: order.into(), ..super::agenda::Sequence::default() });
+        let starts = self.children.in_order().collect();
+        self.agenda.sequence = Some(super::agenda::Sequence { starts, ..super::agenda::Sequence::default() });
         self.advance();
     }
 
