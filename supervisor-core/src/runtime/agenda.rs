@@ -59,6 +59,17 @@ pub(crate) struct Agenda {
 }
 
 impl Agenda {
+    /// The call waiting for the start of the child at `index`, if any
+    /// (no hashing on the common path, where no call waits).
+    pub(crate) fn take_start_reply(&mut self, index: usize) -> Option<StartReply> {
+        if self.start_replies.is_empty() { None } else { self.start_replies.remove(&index) }
+    }
+
+    /// The calls waiting for the stop of the child at `index`.
+    pub(crate) fn take_stop_replies(&mut self, index: usize) -> Option<Vec<ReplyTx>> {
+        if self.stop_replies.is_empty() { None } else { self.stop_replies.remove(&index) }
+    }
+
     /// Forgets a child that is removed from the table: no step may start it
     /// again, or stop its index's next occupant.
     pub(crate) fn forget(&mut self, index: usize) {

@@ -158,7 +158,7 @@ impl SupervisorLoop {
         let reason = child.last_exit.clone().unwrap_or(ExitReason::Aborted);
         match by {
             StartedBy::Call => {
-                if let Some(reply) = self.agenda.start_replies.remove(&index) {
+                if let Some(reply) = self.agenda.take_start_reply(index) {
                     let _ = reply.tx.send(Err(ControlError::StartFailed { id: child.id(), reason }));
                     // As OTP discards a spec whose `start_child` fails.
                     if reply.discard || self.rules.is_dynamic() {
@@ -206,7 +206,7 @@ impl SupervisorLoop {
         let Some(child) = self.children.get_mut(index) else { return };
         child.state = State::Ignored;
         let forget = child.spec.restart == Restart::Temporary || self.rules.is_dynamic();
-        if let Some(reply) = self.agenda.start_replies.remove(&index) {
+        if let Some(reply) = self.agenda.take_start_reply(index) {
             let _ = reply.tx.send(Ok(reply.reply));
         }
         if forget {

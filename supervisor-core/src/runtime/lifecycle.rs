@@ -133,7 +133,7 @@ impl SupervisorLoop {
         child.state = State::Running { live };
         let child = &*child;
         self.events.emit(|| Event::ChildStarted { path: child.path.clone(), generation: child.generation() });
-        if let Some(reply) = self.agenda.start_replies.remove(&index) {
+        if let Some(reply) = self.agenda.take_start_reply(index) {
             let _ = reply.tx.send(Ok(reply.reply));
         }
     }
@@ -272,14 +272,14 @@ impl SupervisorLoop {
             }
         });
         let id = || child.spec.id.clone();
-        if let Some(replies) = self.agenda.stop_replies.remove(&index) {
+        if let Some(replies) = self.agenda.take_stop_replies(index) {
             for reply in replies {
                 let _ = reply.send(Ok(Reply::Done));
             }
         }
         if let Was::Stopping { .. } = was {
             // A call that waited for this incarnation's start gets its end.
-            if let Some(reply) = self.agenda.start_replies.remove(&index) {
+            if let Some(reply) = self.agenda.take_start_reply(index) {
                 let _ = reply.tx.send(Err(ControlError::StartFailed { id: id(), reason }));
             }
         }
