@@ -187,6 +187,10 @@ impl Child {
         }
     }
 
+    pub(crate) fn id(&self) -> Arc<str> {
+        self.spec.id.clone()
+    }
+
     /// The generation of the current (or last) incarnation.
     pub(crate) fn generation(&self) -> u64 {
         self.starts.saturating_sub(1)

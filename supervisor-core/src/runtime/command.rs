@@ -151,20 +151,15 @@ impl SupervisorLoop {
         if self.ask_stop(index, Why::Terminate) {
             return self.agenda.stop_replies.entry(index).or_default().push(reply);
         }
-        let Some(child) = self.children.get_mut(index) else {
-            return drop(reply.send(Err(ControlError::NotFound { id })));
-        };
-        if let State::Queued { .. } = child.state {
-            // Its restart is cancelled.
-            child.state = State::Stopped;
+        if let Some(child) = self.children.get_mut(index) {
+            if let State::Queued { .. } = child.state {
+                // Its restart is cancelled.
+                child.state = State::Stopped;
+            }
         }
         // So is a decision on its last exit that waits for a sequence.
         self.children.new_epoch(index);
-        let Some(child) = self.children.get(index) else { return };
-        // Temporary and dynamic children are forgotten once terminated.
-        if child.spec.restart == crate::Restart::Temporary || self.rules.is_dynamic() {
-            self.forget(index);
-        }
+        self.terminated(index);
         let _ = reply.send(Ok(Reply::Done));
     }
 

@@ -112,21 +112,21 @@ impl SupervisorLoop {
         let now = self.wake.now();
         let due = now + delay;
         let mut stops = std::collections::VecDeque::with_capacity(stop.len());
+        // A child being terminated is waited for, but not started again.
+        let mut terminating = Vec::new();
         for &p in stop {
-            // A child being terminated is waited for, not started again.
-            self.doom(order[p]);
+            let joins = self.doom(order[p]);
             if self.is_alive(order[p]) {
                 stops.push_back(order[p]);
+                if !joins {
+                    terminating.push(order[p]);
+                }
             }
         }
         let mut starts = std::collections::VecDeque::with_capacity(start.len());
         for &p in start {
             let i = order[p];
-            let terminating = self
-                .children
-                .get(i)
-                .is_some_and(|c| matches!(c.state, State::Stopping { why: super::child::Why::Terminate, .. }));
-            if terminating {
+            if terminating.contains(&i) {
                 continue;
             }
             self.queue(i, due, Queue::Sequence);

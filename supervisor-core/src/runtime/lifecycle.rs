@@ -127,8 +127,13 @@ impl SupervisorLoop {
     /// that waited for it answered.
     pub(crate) fn mark_running(&mut self, index: usize) {
         let Some(child) = self.children.get_mut(index) else { return };
-        let State::Starting { .. } = child.state else { return };
-        let State::Starting { mut live, .. } = std::mem::replace(&mut child.state, State::Stopped) else { return };
+        let mut live = match std::mem::replace(&mut child.state, State::Stopped) {
+            State::Starting { live, .. } => live,
+            other => {
+                child.state = other;
+                return;
+            }
+        };
         live.announced = true;
         child.state = State::Running { live };
         let child = &*child;
@@ -309,7 +314,7 @@ impl SupervisorLoop {
 
     /// A terminated child stays stopped; a temporary or dynamic one is
     /// forgotten.
-    fn terminated(&mut self, index: usize) {
+    pub(crate) fn terminated(&mut self, index: usize) {
         let temporary = self.children.get(index).is_some_and(|c| c.spec.restart == crate::Restart::Temporary);
         if temporary || self.rules.is_dynamic() {
             self.forget(index);
@@ -326,12 +331,6 @@ impl SupervisorLoop {
             let due = due.unwrap_or_else(|| self.wake.now());
             self.queue(index, due, Queue::Sequence);
         }
-    }
-}
-
-impl super::child::Child {
-    pub(crate) fn id(&self) -> Arc<str> {
-        self.spec.id.clone()
     }
 }
 

@@ -8,10 +8,6 @@ use crate::policy::shutdown::Stage;
 
 impl SupervisorLoop {
     pub(crate) fn advance(&mut self) {
-        if self.is_stopping() {
-            return self.advance_shutdown();
-        }
-        let now = self.wake.now();
         loop {
             if self.is_stopping() {
                 return self.advance_shutdown();
@@ -37,7 +33,7 @@ impl SupervisorLoop {
             }
             if let Some(&front) = sequence.starts.front() {
                 match self.children.get(front).map(|c| &c.state) {
-                    Some(State::Queued { due, by: Queue::Sequence }) if *due > now => return,
+                    Some(State::Queued { due, by: Queue::Sequence }) if *due > self.wake.now() => return,
                     Some(State::Queued { by: Queue::Sequence, .. }) => self.start(front, StartedBy::Sequence),
                     // Waiting for it to be ready, or for its stop.
                     Some(State::Starting { .. } | State::Stopping { .. }) => return,
