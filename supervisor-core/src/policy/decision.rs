@@ -43,8 +43,8 @@ pub(crate) struct Member {
 pub(crate) struct BackoffInput<'a> {
     pub(crate) backoff: &'a Backoff,
     pub(crate) state: &'a mut BackoffState,
-    /// How long the incarnation that exited had run.
-    pub(crate) ran: Duration,
+    /// When the incarnation that exited started, to tell how long it ran.
+    pub(crate) started_at: Option<Instant>,
 }
 
 /// What the supervisor does about the exit.
@@ -81,12 +81,14 @@ pub(crate) struct Rules<'a> {
     pub(crate) rng: &'a mut JitterRng,
 }
 
-/// Decides what the exit of `exited` leads to at `now`.
+/// Decides what the exit of `exited` leads to. The time is read from
+/// `clock` only if a rule needs it (a limited intensity, a backoff): on
+/// the hot path of a child restarted at once without limit it is not.
 pub(crate) fn decide<G, S>(
     exited: &Exited<'_>,
     rules: Rules<'_>,
     backoff: Option<BackoffInput<'_>>,
-    now: Instant,
+    mut clock: impl FnMut() -> Instant,
     facts: Facts<G, S>,
 ) -> Decision
 where
@@ -104,10 +106,13 @@ where
             };
         return Decision::Leave { forget, shut_down };
     }
-    if rules.window.record(now) == Verdict::GiveUp {
+    if !rules.window.is_unlimited() && rules.window.record(clock()) == Verdict::GiveUp {
         return Decision::GiveUp;
     }
-    let delay = backoff.map_or(Duration::ZERO, |b| b.state.next_delay(b.backoff, b.ran, rules.rng));
+    let delay = backoff.map_or(Duration::ZERO, |b| {
+        let ran = b.started_at.map_or(Duration::ZERO, |started| clock().saturating_duration_since(started));
+        b.state.next_delay(b.backoff, ran, rules.rng)
+    });
     if rules.strategy == Strategy::OneForOne {
         return Decision::Restart { delay };
     }
@@ -164,7 +169,7 @@ mod tests {
                 rng: &mut self.rng,
             };
             let facts = Facts { group: || (failed, members.to_vec()), others_significant_active: || others };
-            decide(exited, rules, None, Instant::now(), facts)
+            decide(exited, rules, None, Instant::now, facts)
         }
     }
 
@@ -298,9 +303,9 @@ mod tests {
                     window: &mut case.window,
                     rng: &mut case.rng,
                 };
-                let input = BackoffInput { backoff: &backoff, state: &mut state, ran: Duration::ZERO };
+                let input = BackoffInput { backoff: &backoff, state: &mut state, started_at: None };
                 let facts = Facts { group: || (0, vec![DEAD]), others_significant_active: || false };
-                decide(&exit(&reason, Restart::Permanent), rules, Some(input), Instant::now(), facts)
+                decide(&exit(&reason, Restart::Permanent), rules, Some(input), Instant::now, facts)
             })
             .collect();
         let expected: Vec<Decision> =

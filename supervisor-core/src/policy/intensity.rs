@@ -90,7 +90,7 @@ impl IntensityWindow {
     /// Records one restart decision at `now` (a group restart is one
     /// decision) and says whether it may go ahead.
     pub fn record(&mut self, now: Instant) -> Verdict {
-        if self.limit.max == u32::MAX {
+        if self.is_unlimited() {
             return Verdict::Restart;
         }
         if let Some(threshold) = now.checked_sub(self.limit.period) {
@@ -100,6 +100,12 @@ impl IntensityWindow {
         }
         self.restarts.push_back(now);
         if self.restarts.len() > self.limit.max as usize { Verdict::GiveUp } else { Verdict::Restart }
+    }
+
+    /// Whether it never gives up ([`Intensity::unlimited`]): then no
+    /// decision needs the time.
+    pub(crate) fn is_unlimited(&self) -> bool {
+        self.limit.max == u32::MAX
     }
 
     /// The limit this window enforces.

@@ -24,7 +24,6 @@ impl SupervisorLoop {
             let epoch = self.children.get(index).map_or(0, |c| c.epoch);
             return self.agenda.exits.push_back(Pending { index, epoch, retry });
         }
-        let now = self.wake.now();
         let Some(child) = self.children.get_mut(index) else { return };
         if retry {
             child.state = State::Stopped;
@@ -39,7 +38,7 @@ impl SupervisorLoop {
         let mut run = child.backoff.take();
         let input = backoff.as_ref().zip(run.as_deref_mut()).map(|(backoff, run)| BackoffInput {
             backoff,
-            ran: run.started_at.map_or(Duration::ZERO, |started| now.saturating_duration_since(started)),
+            started_at: run.started_at,
             state: &mut run.state,
         });
         let children = &self.children;
@@ -53,7 +52,8 @@ impl SupervisorLoop {
                 children.iter().any(|c| c.spec.significant && !matches!(c.state, State::Stopped | State::Ignored))
             },
         };
-        let decision = decision::decide(&exited, self.rules.for_decision(), input, now, facts);
+        let wake = &mut self.wake;
+        let decision = decision::decide(&exited, self.rules.for_decision(), input, || wake.now(), facts);
         if let Some(child) = self.children.get_mut(index) {
             child.backoff = run;
         }
@@ -61,7 +61,6 @@ impl SupervisorLoop {
     }
 
     fn apply(&mut self, index: usize, decision: Decision, order: &[usize], reason: ExitReason) {
-        let now = self.wake.now();
         match decision {
             Decision::Leave { forget, shut_down } => {
                 if forget || self.rules.is_dynamic() {
@@ -84,6 +83,7 @@ impl SupervisorLoop {
                 if delay.is_zero() {
                     self.start(index, StartedBy::Restart);
                 } else {
+                    let now = self.wake.now();
                     self.queue(index, now + delay, Queue::Alone);
                     self.set_timer(now + delay, index, TimerKind::RestartDue);
                 }

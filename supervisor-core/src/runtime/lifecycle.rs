@@ -110,16 +110,17 @@ impl SupervisorLoop {
                 return self.start_failed(index, by, false);
             }
         };
+        let Some(timeout) = waits else {
+            // Not waited for: started as soon as it is spawned.
+            child.state = State::Running { live: Live { announced: true, ..live } };
+            self.children.spawned();
+            return self.announce(index);
+        };
         child.state = State::Starting { live, by };
         self.children.spawned();
-        match waits {
-            Some(Some(timeout)) => {
-                let now = now.unwrap_or_else(|| self.wake.now());
-                self.set_timer(now + timeout, index, TimerKind::ReadyDeadline);
-            }
-            Some(None) => {}
-            // Not waited for: started as soon as it is spawned.
-            None => self.mark_running(index),
+        if let Some(timeout) = timeout {
+            let now = now.unwrap_or_else(|| self.wake.now());
+            self.set_timer(now + timeout, index, TimerKind::ReadyDeadline);
         }
     }
 
@@ -136,7 +137,13 @@ impl SupervisorLoop {
         };
         live.announced = true;
         child.state = State::Running { live };
-        let child = &*child;
+        self.announce(index);
+    }
+
+    /// An incarnation counts as started: the event, and the call that
+    /// waited for it answered.
+    fn announce(&mut self, index: usize) {
+        let Some(child) = self.children.get(index) else { return };
         self.events.emit(|| Event::ChildStarted { path: child.path.clone(), generation: child.generation() });
         if let Some(reply) = self.agenda.take_start_reply(index) {
             let _ = reply.tx.send(Ok(reply.reply));

@@ -133,9 +133,10 @@ impl SupervisorLoop {
             }
             // Whatever wakes the loop starts a new turn, with a new time.
             self.wake.new_turn();
+            let armed = self.wake.arm();
             tokio::select! {
                 biased;
-                () = self.wake.due() => {}
+                () = self.wake.due(), if armed => {}
                 Some(message) = self.inbox.rx.recv() => self.take(message),
             }
             self.turn();

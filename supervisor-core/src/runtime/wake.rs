@@ -48,21 +48,23 @@ impl Wake {
         }
     }
 
-    /// Waits until the earliest timer is due (forever if there is none).
+    /// Arms the sleep for the earliest timer; `false` if there is none.
     /// Re-registers the sleep only when that is earlier than what is armed:
     /// a sleep armed too early wakes once, finds nothing due and re-arms,
     /// which is cheaper than moving it at every stop of a long shutdown.
-    pub(crate) async fn due(&mut self) {
+    pub(crate) fn arm(&mut self) -> bool {
         if let Some(at) = self.timers.next() {
             if self.sleep_at.is_none_or(|armed| at < armed) {
                 self.sleep.as_mut().reset(at);
                 self.sleep_at = Some(at);
             }
         }
-        match self.sleep_at {
-            Some(_) => (&mut self.sleep).await,
-            None => std::future::pending().await,
-        }
+        self.sleep_at.is_some()
+    }
+
+    /// Completes when the armed sleep is over.
+    pub(crate) fn due(&mut self) -> &mut Pin<Box<Sleep>> {
+        &mut self.sleep
     }
 
     /// A new turn begins: the clock is read afresh.
