@@ -7,6 +7,8 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::child_return::ChildReturn;
+use crate::helpers::Helpers;
 use crate::runtime::inbox::Message;
 
 /// What a child incarnation gets from its supervisor, as its first argument.
@@ -41,12 +43,17 @@ struct Incarnation {
     ignored: AtomicBool,
     notify: Notify,
     token: OnceLock<CancellationToken>,
+    /// Made by the first `spawn`: most children never spawn.
+    helpers: OnceLock<Arc<Helpers>>,
     path: Arc<str>,
     generation: u64,
-    ready: Option<ReadySignal>,
+    /// Where this incarnation reports to its supervisor (none when
+    /// detached), and whether its supervisor waits for `ready`.
+    signal: Option<ReadySignal>,
+    waited: bool,
 }
 
-/// A readiness message for a supervisor loop: which incarnation is ready.
+/// Which incarnation a message to a supervisor loop is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Ready {
     pub(crate) slot: usize,
@@ -60,33 +67,43 @@ pub(crate) struct ReadySignal {
 }
 
 impl Ctx {
-    pub(crate) fn new(path: Arc<str>, generation: u64, ready: Option<ReadySignal>) -> Self {
+    pub(crate) fn new(path: Arc<str>, generation: u64, signal: Option<ReadySignal>, waited: bool) -> Self {
         Ctx(Arc::new(Incarnation {
             cancelled: AtomicBool::new(false),
             ignored: AtomicBool::new(false),
             notify: Notify::new(),
             token: OnceLock::new(),
+            helpers: OnceLock::new(),
             path,
             generation,
-            ready,
+            signal,
+            waited,
         }))
     }
 
     /// A context for a new incarnation, reusing `spare`'s allocation if it
     /// is the only handle left on it.
-    pub(crate) fn renew(spare: Option<Ctx>, path: &Arc<str>, generation: u64, ready: Option<ReadySignal>) -> Self {
+    pub(crate) fn renew(
+        spare: Option<Ctx>,
+        path: &Arc<str>,
+        generation: u64,
+        signal: Option<ReadySignal>,
+        waited: bool,
+    ) -> Self {
         if let Some(mut ctx) = spare {
             if let Some(state) = Arc::get_mut(&mut ctx.0) {
                 *state.cancelled.get_mut() = false;
                 *state.ignored.get_mut() = false;
                 state.notify = Notify::new();
                 state.token = OnceLock::new();
+                state.helpers = OnceLock::new();
                 state.generation = generation;
-                state.ready = ready;
+                state.signal = signal;
+                state.waited = waited;
                 return ctx;
             }
         }
-        Ctx::new(path.clone(), generation, ready)
+        Ctx::new(path.clone(), generation, signal, waited)
     }
 
     /// This context, if nothing but the supervisor holds it any more.
@@ -108,10 +125,10 @@ impl Ctx {
     /// ```
     #[must_use]
     pub fn detached(path: &str) -> Self {
-        Ctx::new(Arc::from(path), 0, None)
+        Ctx::new(Arc::from(path), 0, None, false)
     }
 
-    /// The supervisor asks this incarnation to stop.
+    /// The supervisor asks this incarnation to stop, or it has ended.
     pub(crate) fn cancel(&self) {
         self.0.cancelled.store(true, Ordering::SeqCst);
         self.0.notify.notify_waiters();
@@ -120,7 +137,8 @@ impl Ctx {
         }
     }
 
-    /// Completes when the supervisor asks this child to stop.
+    /// Completes when the supervisor asks this child to stop, or (seen from
+    /// a helper or any clone) when the incarnation has ended.
     pub async fn cancelled(&self) {
         loop {
             if let Some(token) = self.0.token.get() {
@@ -146,8 +164,9 @@ impl Ctx {
     }
 
     /// The stop signal as a [`CancellationToken`], to hand to code that takes
-    /// one. It is cancelled when the supervisor asks this child to stop, and
-    /// cancelling it counts as that request for [`cancelled`](Ctx::cancelled).
+    /// one. It is cancelled when the supervisor asks this child to stop and
+    /// when the incarnation ends, whatever the cause, and cancelling it
+    /// counts as a stop request for [`cancelled`](Ctx::cancelled).
     #[must_use]
     pub fn token(&self) -> CancellationToken {
         let token = self.0.token.get_or_init(CancellationToken::new).clone();
@@ -195,6 +214,92 @@ impl Ctx {
         self.0.ignored.store(true, Ordering::SeqCst);
     }
 
+    /// Spawns a helper task owned by this incarnation: a reader or writer
+    /// half, a heartbeat, a flusher. It runs in the incarnation's span; it
+    /// is asked to stop (through [`cancelled`](Ctx::cancelled) on a clone
+    /// of this `Ctx`, or [`token`](Ctx::token)) when the incarnation is, and
+    /// when the incarnation's own future ends for any reason. The
+    /// incarnation has ended only once its helpers have too, under the
+    /// child's shutdown setting: a helper still running at the deadline is
+    /// aborted. A helper that returns an error or panics fails its
+    /// incarnation, as a linked process does in OTP, with the helper named
+    /// in the reason. It may return what a child may ([`ChildReturn`]).
+    ///
+    /// Unlike `tokio::spawn`, nothing outlives the incarnation: dropping the
+    /// returned handle does not detach the helper.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as `tokio::spawn` does.
+    ///
+    /// ```
+    /// use supervisor_core::{ChildSpec, Ctx, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let child = ChildSpec::worker("conn", |ctx: Ctx| async move {
+    ///     let heartbeat = ctx.clone();
+    ///     ctx.spawn(async move {
+    ///         loop {
+    ///             tokio::select! {
+    ///                 _ = heartbeat.cancelled() => return,
+    ///                 _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+    ///             }
+    ///         }
+    ///     });
+    ///     ctx.cancelled().await
+    /// });
+    /// let running = SupervisorSpec::builder("app").child(child).build()?.start().await?;
+    /// running.shutdown().await?; // the heartbeat has ended too
+    /// # Ok(()) }
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> tokio::task::AbortHandle
+    where
+        F: Future + Send + 'static,
+        F::Output: ChildReturn,
+    {
+        self.helpers_or_new().spawn(&self.0.path, None, future)
+    }
+
+    /// [`spawn`](Ctx::spawn), with a name for the helper: its path is the
+    /// child's path and the name (`app/conn/reader`), and reasons and
+    /// reports use it.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as `tokio::spawn` does.
+    pub fn spawn_named<F>(&self, name: &str, future: F) -> tokio::task::AbortHandle
+    where
+        F: Future + Send + 'static,
+        F::Output: ChildReturn,
+    {
+        self.helpers_or_new().spawn(&self.0.path, Some(name), future)
+    }
+
+    /// Runs blocking `work` on tokio's blocking pool as a helper of this
+    /// incarnation (see [`spawn`](Ctx::spawn)). Be honest about it: blocking
+    /// code cannot be aborted. It should check
+    /// [`is_cancelled`](Ctx::is_cancelled) on a clone of this `Ctx` and
+    /// return; one that does not end by the incarnation's deadline is
+    /// reported as not ended, by path, and no longer waited for.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as `tokio::task::spawn_blocking` does.
+    pub fn spawn_blocking<W, R>(&self, name: &str, work: W)
+    where
+        W: FnOnce() -> R + Send + 'static,
+        R: ChildReturn,
+    {
+        self.helpers_or_new().spawn_blocking(&self.0.path, Some(name), work);
+    }
+
+    fn helpers_or_new(&self) -> &Arc<Helpers> {
+        self.0.helpers.get_or_init(Arc::default)
+    }
+
+    /// This incarnation's helpers, if it ever spawned one.
+    pub(crate) fn helpers(&self) -> Option<&Arc<Helpers>> {
+        self.0.helpers.get()
+    }
+
     /// Whether this incarnation answered its start with *ignore*.
     pub(crate) fn is_ignored(&self) -> bool {
         self.0.ignored.load(Ordering::SeqCst)
@@ -224,9 +329,20 @@ impl Ctx {
     /// waited for; for the others this does nothing. Calling it again does
     /// nothing.
     pub fn ready(&self) {
-        if let Some(signal) = &self.0.ready {
+        if self.0.waited {
+            self.send(Message::Ready);
+        }
+    }
+
+    /// Tells this incarnation's supervisor, if it has one, `message` about it.
+    pub(crate) fn send(&self, message: fn(Ready) -> Message) {
+        self.send_with(message);
+    }
+
+    pub(crate) fn send_with(&self, message: impl FnOnce(Ready) -> Message) {
+        if let Some(signal) = &self.0.signal {
             // A closed inbox means the supervisor is gone; nothing to tell.
-            let _ = signal.tx.send(Message::Ready(signal.ready));
+            let _ = signal.tx.send(message(signal.ready));
         }
     }
 }

@@ -103,8 +103,8 @@ impl ExitReport {
         self.children.iter().find(|c| c.id() == id)
     }
 
-    /// Paths of every child in this subtree whose task had not ended when
-    /// its supervisor gave up waiting for it.
+    /// Paths of every child (and helper) in this subtree whose task had not
+    /// ended when its supervisor gave up waiting for it.
     #[must_use]
     pub fn not_ended(&self) -> Vec<Arc<str>> {
         let mut out = Vec::new();
@@ -132,7 +132,9 @@ pub struct ChildReport {
     /// How long its stop took, from the stop request to the end of its task;
     /// `None` if it was not running.
     pub stop_took: Option<Duration>,
-    /// For a nested supervisor, its own report.
+    /// For a nested supervisor, its own report; for a worker given up on
+    /// as not ended, its helpers ([`Ctx::spawn`](crate::Ctx::spawn)) that
+    /// had not ended either.
     pub subtree: Option<Box<ExitReport>>,
 }
 

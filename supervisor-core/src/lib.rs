@@ -48,6 +48,7 @@ mod error;
 mod event;
 mod exit;
 mod handle;
+mod helpers;
 mod metrics;
 pub mod policy;
 mod running;

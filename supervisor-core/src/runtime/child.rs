@@ -84,6 +84,10 @@ pub(crate) enum Why {
     Kill,
     /// It did not call `Ctx::ready` in time: its start failed.
     ReadyTimeout(StartedBy),
+    /// Its own future ended, on its own; its helpers are ending under its
+    /// shutdown setting. Its end is its own exit (`Some`: it had not
+    /// started yet, by that).
+    Drain(Option<StartedBy>),
 }
 
 impl State {

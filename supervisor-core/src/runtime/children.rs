@@ -273,8 +273,9 @@ mod size_budget {
         // tokio rounds a task up to a multiple of 128 bytes; its header and
         // trailer take about 104, so the future must stay under 152.
         let (inbox, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let report = crate::runtime::task::Report { inbox, slot: 0, epoch: 0 };
-        let ctx = crate::Ctx::detached("a/b");
+        let signal = crate::ctx::ReadySignal { tx: inbox, ready: crate::ctx::Ready { slot: 0, epoch: 0 } };
+        let ctx = crate::Ctx::new(std::sync::Arc::from("a/b"), 0, Some(signal), false);
+        let report = crate::runtime::task::Report(ctx.clone());
         let child = |ctx: crate::Ctx| async move { ctx.cancelled().await };
         let task = crate::runtime::task::ChildTask::<_, crate::runtime::task::WorkerOutcome>::new(child(ctx), report);
         assert!(std::mem::size_of_val(&task) <= 152, "the task's future is {} bytes", std::mem::size_of_val(&task));

@@ -11,6 +11,9 @@ pub(crate) enum Message {
     Exit(TaskExit),
     /// A child called `Ctx::ready`, or a nested supervisor started.
     Ready(Ready),
+    /// A child's own future ended and its helpers are ending: it is held
+    /// to its shutdown setting, as if asked to stop.
+    Draining(Ready),
     /// A control call (boxed: calls are rare and large, exits are many).
     Command(Box<Command>),
     /// Stop every child in order, then end (from the owner, or the parent).

@@ -31,6 +31,17 @@ enum Was {
     Stopping { since: Option<Instant>, aborted: bool, why: Why },
 }
 
+impl Was {
+    /// Its supervisor asked it to stop (rather than it ending on its own,
+    /// helpers still to end or not): when.
+    fn asked_since(self) -> Option<Instant> {
+        match self {
+            Was::Stopping { since, why, .. } if !matches!(why, Why::Drain(_)) => since,
+            _ => None,
+        }
+    }
+}
+
 impl SupervisorLoop {
     /// Puts a child that is not running in the queue, to be started at `due`.
     pub(crate) fn queue(&mut self, index: usize, due: Instant, by: Queue) {
@@ -65,14 +76,14 @@ impl SupervisorLoop {
             child.backoff.get_or_insert_with(Box::default).started_at = Some(now);
         }
         let waits = child.spec.wait_ready;
-        let ready = waits.map(|_| ReadySignal { tx: inbox.clone(), ready: Ready { slot: index, epoch } });
+        let signal = ReadySignal { tx: inbox, ready: Ready { slot: index, epoch } };
         let span = tracing::level_enabled!(tracing::Level::INFO)
             .then(|| tracing::info_span!("child", path = %child.path, generation))
             .filter(|span| !span.is_disabled());
-        let report = Report { inbox, slot: index, epoch };
         let launched = match &child.spec.body {
             Body::Worker(launch) => {
-                let ctx = Ctx::renew(child.spare.take(), &child.path, generation, ready);
+                let ctx = Ctx::renew(child.spare.take(), &child.path, generation, Some(signal), waits.is_some());
+                let report = Report(ctx.clone());
                 let spawned = std::panic::catch_unwind(AssertUnwindSafe(|| launch(ctx.clone(), report, span)));
                 spawned.map(|task| Live { ctx, task, nested: None, announced: false })
             }
@@ -82,20 +93,17 @@ impl SupervisorLoop {
                     path: child.path.clone(),
                     // A nested supervisor is always waited for: it is ready once
                     // its own children have started.
-                    started: Started::Child(ready.unwrap_or_else(|| ReadySignal {
-                        tx: report.inbox.clone(),
-                        ready: Ready { slot: index, epoch },
-                    })),
+                    started: Started::Child(signal.clone()),
                     events: self.events.clone(),
                     inbox: Inbox { tx: tx.clone(), rx },
                 };
+                let ctx = Ctx::new(child.path.clone(), generation, Some(signal), false);
                 let nested = Box::pin(SupervisorLoop::new(SupervisorSpec::clone(spec), link).run());
-                let task = ChildTask::<_, SupervisorOutcome>::new(nested as NestedLoop, report);
+                let task = ChildTask::<_, SupervisorOutcome>::new(nested as NestedLoop, Report(ctx.clone()));
                 let task = match span {
                     Some(span) => tokio::spawn(task.instrument(span)),
                     None => tokio::spawn(task),
                 };
-                let ctx = Ctx::new(child.path.clone(), generation, None);
                 Ok(Live { ctx, task, nested: Some(Nested { inbox: tx }), announced: false })
             }
         };
@@ -259,11 +267,10 @@ impl SupervisorLoop {
         let not_ended = matches!(result, TaskResult::NotEnded);
         let ignored = live.ctx.is_ignored();
         let (reason, subtree) = exit_reason(result, was);
+        // Given up on: the helpers that had not ended either, by path.
+        let subtree = if not_ended { helpers_not_ended(&child.path, &live.ctx) } else { subtree };
         crate::metrics::ended(&child.path, &reason, live.announced);
-        let took = match was {
-            Was::Stopping { since: Some(since), .. } => Some(self.wake.now().saturating_duration_since(since)),
-            _ => None,
-        };
+        let took = was.asked_since().map(|since| self.wake.now().saturating_duration_since(since));
         child.stop_took = took;
         child.last_exit = Some(reason.clone());
         child.subtree = subtree;
@@ -289,7 +296,7 @@ impl SupervisorLoop {
                 let _ = reply.send(Ok(Reply::Done));
             }
         }
-        if let Was::Stopping { .. } = was {
+        if was.asked_since().is_some() {
             // A call that waited for this incarnation's start gets its end.
             if let Some(reply) = self.agenda.take_start_reply(index) {
                 let _ = reply.tx.send(Err(ControlError::StartFailed { id: id(), reason }));
@@ -309,6 +316,10 @@ impl SupervisorLoop {
             Was::Stopping { why: Why::Group, .. } => self.rejoin(index),
             Was::Stopping { why: Why::Terminate | Why::Shutdown, .. } => self.terminated(index),
             Was::Stopping { why: Why::ReadyTimeout(by), .. } => self.start_failed(index, by, true),
+            // It ended on its own; its helpers have ended since.
+            Was::Stopping { why: Why::Drain(_), .. } if ignored => self.ignored(index),
+            Was::Stopping { why: Why::Drain(Some(by)), .. } => self.start_failed(index, by, false),
+            Was::Stopping { why: Why::Drain(None), .. } => self.exited(index, false),
         }
         self.advance();
     }
@@ -341,11 +352,28 @@ impl SupervisorLoop {
     }
 }
 
+/// The helpers of an incarnation given up on that are still alive, as a
+/// report of their own under the child's.
+fn helpers_not_ended(path: &Arc<str>, ctx: &Ctx) -> Option<Box<ExitReport>> {
+    let alive = ctx.helpers()?.alive();
+    if alive.is_empty() {
+        return None;
+    }
+    let children = alive
+        .into_iter()
+        .map(|path| crate::exit::ChildReport { path, exit: Some(ExitReason::NotEnded), stop_took: None, subtree: None })
+        .collect();
+    Some(Box::new(ExitReport { path: path.clone(), children }))
+}
+
 /// The exit reason of a task, given what its incarnation was doing.
 fn exit_reason(result: TaskResult, was: Was) -> (ExitReason, Option<Box<ExitReport>>) {
-    let (asked, aborted, why) = match was {
-        Was::Stopping { since, aborted, why } => (since.is_some(), aborted, Some(why)),
-        _ => (false, false, None),
+    let asked = was.asked_since().is_some();
+    let (aborted, why) = match was {
+        // Aborted while its helpers ended: its own result stands.
+        Was::Stopping { why: Why::Drain(_), .. } => (false, None),
+        Was::Stopping { aborted, why, .. } => (aborted, Some(why)),
+        _ => (false, None),
     };
     if let TaskResult::NotEnded = result {
         return (ExitReason::NotEnded, None);
@@ -363,6 +391,7 @@ fn exit_reason(result: TaskResult, was: Was) -> (ExitReason, Option<Box<ExitRepo
         TaskResult::Worker(Ok(())) => (returned, None),
         TaskResult::Worker(Err(error)) => (ExitReason::Failed(error), None),
         TaskResult::Panicked(message) => (ExitReason::Panicked(message), None),
+        TaskResult::Helper(reason) => (reason, None),
         TaskResult::Aborted | TaskResult::NotEnded => (ExitReason::Aborted, None),
         TaskResult::Supervisor(result) => match *result {
             Ok(report) => (returned, Some(Box::new(report))),

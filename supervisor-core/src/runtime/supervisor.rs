@@ -181,6 +181,7 @@ impl SupervisorLoop {
                 }
             }
             Message::Ready(ready) => self.on_ready(ready),
+            Message::Draining(draining) => self.on_draining(draining),
             Message::Command(command) => self.controls.push(Control::Command(command)),
             Message::Stop => self.controls.push(Control::Stop),
             Message::Kill => self.controls.push(Control::Kill),
@@ -192,6 +193,21 @@ impl SupervisorLoop {
             self.mark_running(ready.slot);
             self.advance();
         }
+    }
+
+    /// A child's own future ended but its helpers are still ending: hold
+    /// it to its shutdown setting as if it had been asked to stop (it has:
+    /// its task cancelled its `Ctx`). A child already stopping keeps its
+    /// deadline.
+    fn on_draining(&mut self, draining: Ready) {
+        use super::child::{State, Why};
+        let Some(child) = self.children.get(draining.slot).filter(|c| c.epoch == draining.epoch) else { return };
+        let why = match child.state {
+            State::Starting { by, .. } => Why::Drain(Some(by)),
+            State::Running { .. } => Why::Drain(None),
+            _ => return,
+        };
+        self.ask_stop(draining.slot, why);
     }
 
     fn on_timer(&mut self, timer: Timer) {

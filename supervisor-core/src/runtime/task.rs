@@ -3,8 +3,13 @@
 //! The task reports on its supervisor's inbox exactly once: when the child
 //! returns, when it panics (the panic message is kept), or, if the task is
 //! aborted, from its `Drop`, after the child's future has been dropped. So
-//! an exit always arrives after the child's own code is gone. The child's
-//! future is stored inline, not boxed: a restart allocates one task.
+//! an exit always arrives after the child's own code is gone, its helpers
+//! ([`Ctx::spawn`](crate::Ctx::spawn)) included: once the child's future
+//! has ended the task cancels them, tells its supervisor it is draining
+//! (the supervisor then holds it to its shutdown setting), and reports when
+//! the last has ended; an aborted task aborts them and reports from a small
+//! task that waits for them. The child's future is stored inline, not
+//! boxed: a restart allocates one task.
 
 use std::any::Any;
 use std::future::Future;
@@ -15,13 +20,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
-use tokio::sync::mpsc;
 
 use super::LoopEnd;
 use super::inbox::Message;
 use crate::child_return::ChildReturn;
+use crate::ctx::Ctx;
 use crate::error::SupervisorError;
-use crate::exit::ExitReport;
+use crate::exit::{ExitReason, ExitReport};
 
 /// What an incarnation's task reports to its supervisor.
 #[derive(Debug)]
@@ -44,6 +49,8 @@ pub(crate) enum TaskResult {
     /// The task was aborted and had still not ended when the grace period
     /// ran out: the supervisor stopped waiting for it.
     NotEnded,
+    /// One of its helpers failed or panicked, which failed the incarnation.
+    Helper(ExitReason),
 }
 
 /// How a task's output becomes what it reports. A type, not a stored
@@ -74,18 +81,36 @@ impl Outcome<LoopEnd> for SupervisorOutcome {
     }
 }
 
-/// Where a task reports its end.
+/// The incarnation a task runs, through which it reports its end (one
+/// pointer: the incarnation knows its supervisor's inbox and its epoch).
 #[derive(Debug)]
-pub(crate) struct Report {
-    pub(crate) inbox: mpsc::UnboundedSender<Message>,
-    pub(crate) slot: usize,
-    pub(crate) epoch: u64,
-}
+pub(crate) struct Report(pub(crate) Ctx);
 
 impl Report {
     fn send(self, result: TaskResult) {
-        // A closed inbox means the supervisor is gone; nobody to tell.
-        let _ = self.inbox.send(Message::Exit(TaskExit { slot: self.slot, epoch: self.epoch, result }));
+        self.0.send_with(|ready| Message::Exit(TaskExit { slot: ready.slot, epoch: ready.epoch, result }));
+    }
+
+    /// The incarnation's own future has ended: its helpers are asked to
+    /// stop. Whether any is still alive; then its supervisor is told that
+    /// it drains, and holds it to its shutdown setting.
+    fn own_end(&self) -> bool {
+        let ctx = &self.0;
+        ctx.cancel();
+        if ctx.helpers().is_none_or(|h| h.alive().is_empty()) {
+            return false;
+        }
+        ctx.send(Message::Draining);
+        true
+    }
+}
+
+/// The result to report once the helpers have ended: a helper's failure
+/// fails an incarnation that would otherwise have ended well.
+fn with_helpers(result: TaskResult, failed: Option<ExitReason>) -> TaskResult {
+    match (result, failed) {
+        (TaskResult::Worker(Ok(())), Some(failure)) => TaskResult::Helper(failure),
+        (result, _) => result,
     }
 }
 
@@ -95,6 +120,8 @@ pin_project! {
         #[pin]
         future: Option<F>,
         report: Option<Report>,
+        // The child's result while its helpers end (boxed: rare).
+        draining: Option<Box<TaskResult>>,
         outcome: PhantomData<fn() -> O>,
     }
 
@@ -106,15 +133,32 @@ pin_project! {
                 // dropping it must not keep the supervisor from hearing).
                 let mut future = this.future;
                 let _ = std::panic::catch_unwind(AssertUnwindSafe(|| future.set(None)));
-                report.send(TaskResult::Aborted);
+                let result = this.draining.take().map_or(TaskResult::Aborted, |result| *result);
+                abort_helpers_then_send(report, result);
             }
         }
     }
 }
 
+/// Aborts the incarnation's helpers, and reports once they have ended: from
+/// a small task that waits for them, if any is still alive (its supervisor
+/// bounds that wait by its abort grace).
+fn abort_helpers_then_send(report: Report, result: TaskResult) {
+    report.0.cancel();
+    let Some(helpers) = report.0.helpers().cloned() else { return report.send(result) };
+    if !helpers.abort_all() {
+        return report.send(result);
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return report.send(result) };
+    runtime.spawn(async move {
+        let failed = std::future::poll_fn(|cx| helpers.poll_ended(cx)).await;
+        report.send(with_helpers(result, failed));
+    });
+}
+
 impl<F: Future, O: Outcome<F::Output>> ChildTask<F, O> {
     pub(crate) fn new(future: F, report: Report) -> Self {
-        ChildTask { future: Some(future), report: Some(report), outcome: PhantomData }
+        ChildTask { future: Some(future), report: Some(report), draining: None, outcome: PhantomData }
     }
 }
 
@@ -123,19 +167,49 @@ impl<F: Future, O: Outcome<F::Output>> Future for ChildTask<F, O> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
+        let helpers = this.report.as_ref().and_then(|r| r.0.helpers());
+        if let Some(result) = this.draining.take() {
+            let Some(helpers) = helpers else { return Poll::Ready(()) };
+            let Poll::Ready(failed) = helpers.poll_ended(cx) else {
+                *this.draining = Some(result);
+                return Poll::Pending;
+            };
+            if let Some(report) = this.report.take() {
+                report.send(with_helpers(*result, failed));
+            }
+            return Poll::Ready(());
+        }
         let Some(future) = this.future.as_mut().as_pin_mut() else { return Poll::Ready(()) };
-        let result = match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            // Turning the output into a result runs user code (an error's
-            // `Display`): a panic there is the child's, too.
-            Ok(Poll::Ready(output)) => match std::panic::catch_unwind(AssertUnwindSafe(|| O::of(output))) {
-                Ok(result) => result,
+        // A helper that failed ends its incarnation.
+        let failed = helpers.and_then(|helpers| helpers.poll_failed(cx));
+        let result = match failed {
+            Some(failure) => TaskResult::Helper(failure),
+            None => match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                Ok(Poll::Pending) => {
+                    // Helpers spawned by this poll: hear of their failure.
+                    let helpers = this.report.as_ref().and_then(|r| r.0.helpers());
+                    if helpers.is_some_and(|h| h.poll_failed(cx).is_some()) {
+                        cx.waker().wake_by_ref();
+                    }
+                    return Poll::Pending;
+                }
+                // Turning the output into a result runs user code (an error's
+                // `Display`): a panic there is the child's, too.
+                Ok(Poll::Ready(output)) => match std::panic::catch_unwind(AssertUnwindSafe(|| O::of(output))) {
+                    Ok(result) => result,
+                    Err(payload) => TaskResult::Panicked(panic_message(payload)),
+                },
                 Err(payload) => TaskResult::Panicked(panic_message(payload)),
             },
-            Err(payload) => TaskResult::Panicked(panic_message(payload)),
         };
         // The child's future is dropped before its end is reported.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
+        if this.report.as_ref().is_some_and(Report::own_end) {
+            // Its helpers are ending: wait for them.
+            *this.draining = Some(Box::new(result));
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         if let Some(report) = this.report.take() {
             report.send(result);
         }
@@ -173,12 +247,13 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> Arc<str> {
 mod tests {
     use super::*;
 
-    fn report() -> (Report, mpsc::UnboundedReceiver<Message>) {
-        let (inbox, rx) = mpsc::unbounded_channel();
-        (Report { inbox, slot: 3, epoch: 9 }, rx)
+    fn report() -> (Report, tokio::sync::mpsc::UnboundedReceiver<Message>) {
+        let (inbox, rx) = tokio::sync::mpsc::unbounded_channel();
+        let signal = crate::ctx::ReadySignal { tx: inbox, ready: crate::ctx::Ready { slot: 3, epoch: 9 } };
+        (Report(Ctx::new(Arc::from("t/w"), 0, Some(signal), false)), rx)
     }
 
-    async fn exit(rx: &mut mpsc::UnboundedReceiver<Message>) -> TaskExit {
+    async fn exit(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Message>) -> TaskExit {
         match rx.recv().await {
             Some(Message::Exit(exit)) => exit,
             other => panic!("expected an exit, got {other:?}"),

@@ -1,0 +1,189 @@
+//! A child's own tasks: helpers tied to the incarnation that spawned them
+//! ([`Ctx::spawn`](crate::Ctx::spawn)), structured concurrency inside every
+//! incarnation.
+//!
+//! A helper is a real tokio task. It runs in its incarnation's span, is
+//! asked to stop when its incarnation is (through the same `Ctx`), and
+//! counts: the incarnation has ended only once its helpers have too, under
+//! the child's own shutdown setting. A helper that fails or panics fails its
+//! incarnation, as a linked process does in OTP, with the helper named in
+//! the reason. The record is made on the first spawn, so a child that
+//! spawns none pays one null check per poll of its task.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use tokio::task::AbortHandle;
+
+use crate::child_return::ChildReturn;
+use crate::exit::ExitReason;
+
+/// The helpers of one incarnation.
+#[derive(Debug, Default)]
+pub(crate) struct Helpers {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Helpers spawned so far: names the unnamed ones.
+    spawned: u64,
+    alive: Vec<Alive>,
+    /// The first helper failure: it is the incarnation's.
+    failed: Option<ExitReason>,
+    /// The incarnation's task (or, once it is gone, whoever reports its
+    /// end), woken when a helper fails or the last one ends.
+    waker: Option<Waker>,
+}
+
+#[derive(Debug)]
+struct Alive {
+    id: u64,
+    path: Arc<str>,
+    /// `None` for a blocking helper: nothing can abort it.
+    abort: Option<AbortHandle>,
+}
+
+impl Helpers {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while the lock is held leaves nothing half-done here.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Registers a new helper of the incarnation at `child`; its path.
+    fn enter(&self, child: &str, name: Option<&str>) -> (u64, Arc<str>) {
+        let mut state = self.state();
+        state.spawned += 1;
+        let id = state.spawned;
+        let path: Arc<str> = match name {
+            Some(name) => Arc::from(format!("{child}/{name}")),
+            None => Arc::from(format!("{child}/helper-{id}")),
+        };
+        state.alive.push(Alive { id, path: path.clone(), abort: None });
+        (id, path)
+    }
+
+    fn set_abort(&self, id: u64, abort: AbortHandle) {
+        if let Some(alive) = self.state().alive.iter_mut().find(|a| a.id == id) {
+            alive.abort = Some(abort);
+        }
+    }
+
+    /// A helper ended, failing with `failure` if it did.
+    fn ended(&self, id: u64, failure: Option<ExitReason>) {
+        let mut state = self.state();
+        state.alive.retain(|a| a.id != id);
+        let failed = failure.is_some() && state.failed.is_none();
+        if failed {
+            state.failed = failure;
+        }
+        if failed || state.alive.is_empty() {
+            if let Some(waker) = state.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// The first helper failure, if any; registers `cx` to hear of one.
+    pub(crate) fn poll_failed(&self, cx: &Context<'_>) -> Option<ExitReason> {
+        let mut state = self.state();
+        if state.failed.is_none() {
+            state.waker = Some(cx.waker().clone());
+        }
+        state.failed.clone()
+    }
+
+    /// Ready once every helper has ended; then, the first failure if any.
+    pub(crate) fn poll_ended(&self, cx: &Context<'_>) -> Poll<Option<ExitReason>> {
+        let mut state = self.state();
+        if state.alive.is_empty() {
+            return Poll::Ready(state.failed.clone());
+        }
+        state.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Aborts every helper that can be aborted; whether any is still alive.
+    pub(crate) fn abort_all(&self) -> bool {
+        let state = self.state();
+        for alive in &state.alive {
+            if let Some(abort) = &alive.abort {
+                abort.abort();
+            }
+        }
+        !state.alive.is_empty()
+    }
+
+    /// The paths of the helpers still alive.
+    pub(crate) fn alive(&self) -> Vec<Arc<str>> {
+        self.state().alive.iter().map(|a| a.path.clone()).collect()
+    }
+
+    /// Spawns `future` as a helper of the incarnation at `child`.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, child: &str, name: Option<&str>, future: F) -> AbortHandle
+    where
+        F: Future + Send + 'static,
+        F::Output: ChildReturn,
+    {
+        let (id, path) = self.enter(child, name);
+        let guard = Guard { helpers: self.clone(), id, failure: None };
+        let task = async move {
+            let mut guard = guard;
+            let outcome = crate::runtime::task::CatchUnwind(Box::pin(future)).await;
+            guard.failure = failure(&path, outcome.map(ChildReturn::into_child_result));
+        };
+        let span = tracing::Span::current();
+        let handle = tokio::spawn(tracing::Instrument::instrument(task, span));
+        let abort = handle.abort_handle();
+        self.set_abort(id, abort.clone());
+        abort
+    }
+
+    /// Runs `work` on tokio's blocking pool as a helper of the incarnation
+    /// at `child`. It cannot be aborted: if it outlives its incarnation's
+    /// deadline it is reported as not ended.
+    pub(crate) fn spawn_blocking<W, R>(self: &Arc<Self>, child: &str, name: Option<&str>, work: W)
+    where
+        W: FnOnce() -> R + Send + 'static,
+        R: ChildReturn,
+    {
+        let (id, path) = self.enter(child, name);
+        let guard = Guard { helpers: self.clone(), id, failure: None };
+        let span = tracing::Span::current();
+        // Detached on purpose: it cannot be aborted, and the guard reports
+        // its end; the incarnation waits for that, within its deadline.
+        drop(tokio::task::spawn_blocking(move || {
+            // The whole guard, not just its field: it counts the helper out.
+            let mut guard = guard;
+            let _entered = span.enter();
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(work))
+                .map_err(crate::runtime::task::panic_message)
+                .map(ChildReturn::into_child_result);
+            guard.failure = failure(&path, outcome);
+        }));
+    }
+}
+
+/// What a helper's end means for its incarnation.
+fn failure(path: &str, outcome: Result<Result<(), Arc<str>>, Arc<str>>) -> Option<ExitReason> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(ExitReason::Failed(Arc::from(format!("helper `{name}` failed: {error}")))),
+        Err(message) => Some(ExitReason::Panicked(Arc::from(format!("helper `{name}` panicked: {message}")))),
+    }
+}
+
+/// Counts a helper out when its future is gone, however that happens.
+struct Guard {
+    helpers: Arc<Helpers>,
+    id: u64,
+    failure: Option<ExitReason>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.helpers.ended(self.id, self.failure.take());
+    }
+}
