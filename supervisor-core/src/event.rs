@@ -166,10 +166,19 @@ impl Event {
 }
 
 /// Where a tree publishes its events: a bounded broadcast channel, with a
-/// count of subscribers so that nothing is built when nobody listens.
+/// count of subscribers so that nothing is built when nobody listens. Only
+/// the tree's loops hold one, so the channel closes when the tree has ended.
 #[derive(Clone, Debug)]
 pub(crate) struct EventSink {
     tx: broadcast::Sender<Event>,
+    subscribers: Arc<AtomicUsize>,
+}
+
+/// A way to subscribe to a tree's events that does not keep the channel
+/// open: what handles hold.
+#[derive(Clone, Debug)]
+pub(crate) struct EventSource {
+    tx: broadcast::WeakSender<Event>,
     subscribers: Arc<AtomicUsize>,
 }
 
@@ -181,6 +190,10 @@ impl EventSink {
     pub(crate) fn subscribe(&self) -> EventReceiver {
         self.subscribers.fetch_add(1, Ordering::Relaxed);
         EventReceiver { rx: self.tx.subscribe(), subscribers: self.subscribers.clone() }
+    }
+
+    pub(crate) fn source(&self) -> EventSource {
+        EventSource { tx: self.tx.downgrade(), subscribers: self.subscribers.clone() }
     }
 
     /// Publishes the event `make` builds, if anyone (a subscriber, a
@@ -202,6 +215,19 @@ impl EventSink {
             // A slow subscriber lags; it never blocks the loop.
             let _ = self.tx.send(event);
         }
+    }
+}
+
+impl EventSource {
+    /// A subscription from now on; once the tree has ended, one that is
+    /// already closed.
+    pub(crate) fn subscribe(&self) -> EventReceiver {
+        self.subscribers.fetch_add(1, Ordering::Relaxed);
+        let rx = match self.tx.upgrade() {
+            Some(tx) => tx.subscribe(),
+            None => broadcast::channel(1).1,
+        };
+        EventReceiver { rx, subscribers: self.subscribers.clone() }
     }
 }
 

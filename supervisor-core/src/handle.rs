@@ -9,7 +9,7 @@ use crate::child_spec::ChildSpec;
 use crate::control::{ChildCounts, ChildInfo, ControlError};
 use crate::dynamic::DynamicHandle;
 use crate::error::SupervisorError;
-use crate::event::{EventReceiver, EventSink};
+use crate::event::{EventReceiver, EventSource};
 use crate::exit::ExitReport;
 use crate::runtime::LoopEnd;
 use crate::runtime::command::{Command, Op, Reply};
@@ -55,7 +55,7 @@ pub struct SupervisorHandle {
 struct Inner {
     path: Arc<str>,
     done: watch::Receiver<Option<LoopEnd>>,
-    events: EventSink,
+    events: EventSource,
     inbox: mpsc::UnboundedSender<Message>,
 }
 
@@ -63,7 +63,7 @@ impl SupervisorHandle {
     pub(crate) fn new(
         path: Arc<str>,
         done: watch::Receiver<Option<LoopEnd>>,
-        events: EventSink,
+        events: EventSource,
         inbox: mpsc::UnboundedSender<Message>,
     ) -> Self {
         SupervisorHandle { inner: Arc::new(Inner { path, done, events, inbox }), scope: Arc::new([]) }
@@ -188,7 +188,10 @@ impl SupervisorHandle {
 
     /// Subscribes to every event of the tree from now on. A subscriber that
     /// falls more than the spec's event capacity behind is told how many
-    /// events it missed (`RecvError::Lagged`); it never slows the tree.
+    /// events it missed (`RecvError::Lagged`); it never slows the tree. The
+    /// stream closes (`RecvError::Closed`, after the last event) when the
+    /// tree has ended, whether or not handles are alive; subscribed after
+    /// that, it is closed already.
     #[must_use]
     pub fn subscribe(&self) -> EventReceiver {
         self.inner.events.subscribe()

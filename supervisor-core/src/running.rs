@@ -33,24 +33,30 @@ impl SupervisorSpec {
     /// # Ok(()) }
     /// ```
     pub async fn start(self) -> Result<RunningSupervisor, StartError> {
-        let events = self.events.clone();
+        // The loops alone hold the channel: it closes when the tree ends.
+        let events = self.take_events();
+        let source = events.source();
         let (started_tx, started_rx) = oneshot::channel();
         let (done_tx, done_rx) = watch::channel(None);
         let (inbox, rx) = mpsc::unbounded_channel();
         let link = Link {
             path: self.name.clone(),
             started: Started::Root(started_tx),
-            events: events.clone(),
+            events,
             inbox: Inbox { tx: inbox.clone(), rx },
         };
         let name = self.name.clone();
         let supervisor = SupervisorLoop::new(self, link);
-        let join = tokio::spawn(async move {
+        let run = async move {
             if let Ok(end) = CatchUnwind(Box::pin(supervisor.run())).await {
                 done_tx.send_replace(Some(end));
             }
-        });
-        let handle = SupervisorHandle::new(name.clone(), done_rx, events, inbox);
+        };
+        // The top loop's lifecycle events sit in its own span, as a nested
+        // loop's sit in its incarnation's.
+        let span = tracing::info_span!(parent: None, "supervisor", path = %name);
+        let join = tokio::spawn(tracing::Instrument::instrument(run, span));
+        let handle = SupervisorHandle::new(name.clone(), done_rx, source, inbox);
         // Dropping this future mid-start stops whatever had started.
         let mut guard = StopOnDrop(Some(handle.clone()));
         if started_rx.await.is_ok() {

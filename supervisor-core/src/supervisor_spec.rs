@@ -1,7 +1,7 @@
 //! `SupervisorSpec` and its builder: a supervisor's policies and children.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::child_spec::ChildSpec;
@@ -33,8 +33,11 @@ pub struct SupervisorSpec {
     pub(crate) shutdown_stages: Option<Arc<[Vec<Arc<str>>]>>,
     pub(crate) jitter_seed: Option<u64>,
     pub(crate) abort_grace: Duration,
-    /// The event channel of the tree this spec starts (shared by clones).
-    pub(crate) events: EventSink,
+    /// How many events a subscriber may fall behind.
+    pub(crate) event_capacity: usize,
+    /// The event channel of its next start, made by the first `subscribe`
+    /// (shared by clones); `start` takes it, or makes one.
+    pub(crate) events: Arc<Mutex<Option<EventSink>>>,
     /// For a dynamic supervisor, the template of its children.
     pub(crate) dynamic: Option<Arc<Template>>,
 }
@@ -94,8 +97,11 @@ impl SupervisorSpec {
         self.intensity
     }
 
-    /// Subscribes to the events of the tree this spec will start, its own
-    /// start included. (A spec and its clones share one event channel.)
+    /// Subscribes to the events of the tree this spec will start next, its
+    /// own start included (a spec and its clones share that channel, until
+    /// one of them starts). The stream closes when that tree has ended. A
+    /// spec that is started as a child of another tree publishes on that
+    /// tree's channel: subscribe to the tree.
     ///
     /// ```
     /// use supervisor_core::{ChildSpec, Ctx, Event, SupervisorSpec};
@@ -113,7 +119,14 @@ impl SupervisorSpec {
     /// ```
     #[must_use]
     pub fn subscribe(&self) -> EventReceiver {
-        self.events.subscribe()
+        let mut events = self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        events.get_or_insert_with(|| EventSink::new(self.event_capacity)).subscribe()
+    }
+
+    /// The channel of the tree this spec starts now.
+    pub(crate) fn take_events(&self) -> EventSink {
+        let taken = self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        taken.unwrap_or_else(|| EventSink::new(self.event_capacity))
     }
 }
 
@@ -248,7 +261,8 @@ impl SupervisorBuilder {
             shutdown_stages,
             jitter_seed: self.jitter_seed,
             abort_grace: self.abort_grace,
-            events: EventSink::new(self.event_capacity),
+            event_capacity: self.event_capacity,
+            events: Arc::default(),
             dynamic: None,
         })
     }

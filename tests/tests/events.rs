@@ -54,3 +54,33 @@ async fn a_slow_subscriber_lags_is_told_how_much_and_never_slows_the_tree() {
     assert_eq!(rest, ["started app/w#9", "exited app/w#9 failed: boom", "restart app/w#10 in 0ms", "started app/w#10"]);
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_subscriber_loop_ends_by_itself_once_the_tree_has_stopped_with_handles_alive() {
+    let lab = Lab::new();
+    let running = common::start(SupervisorSpec::builder("app").child(lab.worker("a")).child(lab.worker("b"))).await;
+    let handle = running.handle();
+    let mut events = running.subscribe();
+    let printer = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        loop {
+            match events.recv().await {
+                Ok(event) => seen.push(event.to_string()),
+                Err(supervisor_core::RecvError::Lagged(_)) => continue,
+                Err(supervisor_core::RecvError::Closed) => return seen,
+            }
+        }
+    });
+    running.shutdown().await.unwrap();
+    // `handle` is still alive, and the loop above still ends.
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(3600), printer).await;
+    let seen = seen.expect("the subscriber loop never ended").unwrap();
+    assert_eq!(
+        seen,
+        ["stopped app/b#0 stopped after 0ms", "stopped app/a#0 stopped after 0ms", "supervisor stopped app"]
+    );
+    // A handle that outlives its tree: calls fail at once, and a new
+    // subscription is closed already.
+    assert!(handle.which_children().await.is_err());
+    assert!(matches!(handle.subscribe().recv().await, Err(supervisor_core::RecvError::Closed)));
+}

@@ -101,3 +101,22 @@ async fn intensity_exceeded_is_an_error_level_event() {
         "{lines:#?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_nested_childs_lines_name_it_once_and_lifecycle_events_sit_in_their_supervisors_span() {
+    lines_of("once");
+    let lab = Lab::new();
+    let inner = SupervisorSpec::builder("inner").child(lab.worker("leaf")).build().unwrap();
+    let running = common::start(SupervisorSpec::builder("once").child(ChildSpec::supervisor(inner))).await;
+    lab.tell("leaf", Action::Fail("boom")).await;
+    common::settle().await;
+    running.shutdown().await.unwrap();
+    let lines = lines_of("once/");
+    let leaf_exit = lines.iter().find(|l| l.contains("child exited path=once/inner/leaf")).expect("an exit line");
+    // The leaf's exit is its supervisor's event: in that supervisor's span,
+    // which names it once.
+    assert!(leaf_exit.contains("child{path=once/inner generation=0}: child exited"), "{leaf_exit}");
+    assert_eq!(leaf_exit.matches("child{").count(), 1, "{leaf_exit}");
+    let inner_started = lines.iter().find(|l| l.contains("child started path=once/inner ")).expect("a start line");
+    assert!(inner_started.contains("supervisor{path=once}: child started"), "{inner_started}");
+}

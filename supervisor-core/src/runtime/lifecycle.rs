@@ -78,7 +78,9 @@ impl SupervisorLoop {
         let waits = child.spec.wait_ready;
         let signal = ReadySignal { tx: inbox, ready: Ready { slot: index, epoch } };
         let span = tracing::level_enabled!(tracing::Level::INFO)
-            .then(|| tracing::info_span!("child", path = %child.path, generation))
+            // A root span: its fields name the child once, and a nested
+            // child's lines do not repeat its ancestors' paths.
+            .then(|| tracing::info_span!(parent: None, "child", path = %child.path, generation))
             .filter(|span| !span.is_disabled());
         let launched = match &child.spec.body {
             Body::Worker(launch) => {
