@@ -45,6 +45,8 @@ impl Dice {
 #[derive(Default)]
 struct Tally {
     live: Mutex<HashMap<String, usize>>,
+    /// Helpers (`ctx.spawn`) whose future exists.
+    helpers: AtomicUsize,
     twice_alive: AtomicUsize,
     faults: AtomicUsize,
 }
@@ -81,8 +83,51 @@ fn pace() -> u64 {
     std::env::var("CHAOS_PACE_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(40).max(1)
 }
 
+/// Counts a helper for as long as its future exists.
+struct Helper(Arc<Tally>);
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        self.0.helpers.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Up to two helpers: one that stops when asked, one that ignores it (it is
+/// aborted with its incarnation), one that fails after a while (and fails
+/// its incarnation).
+fn spawn_helpers(ctx: &Ctx, dice: &Dice, tally: &Arc<Tally>) {
+    for _ in 0..dice.below(3) {
+        tally.helpers.fetch_add(1, Ordering::SeqCst);
+        let (helper, ctx2, after) = (Helper(tally.clone()), ctx.clone(), MS(1 + dice.below(pace() * 2)));
+        match dice.below(3) {
+            0 => drop(ctx.spawn(async move {
+                let _helper = helper;
+                ctx2.cancelled().await;
+            })),
+            1 => drop(ctx.spawn(async move {
+                let _helper = helper;
+                std::future::pending::<()>().await;
+            })),
+            _ => {
+                let tally = tally.clone();
+                drop(ctx.spawn(async move {
+                    let _helper = helper;
+                    tokio::select! {
+                        () = ctx2.cancelled() => Ok(()),
+                        () = tokio::time::sleep(after) => {
+                            tally.faults.fetch_add(1, Ordering::Relaxed);
+                            Err("chaos: helper failed")
+                        }
+                    }
+                }));
+            }
+        }
+    }
+}
+
 async fn chaotic(ctx: Ctx, dice: Dice, tally: Arc<Tally>) -> Result<(), String> {
     let _alive = Alive::new(&tally, ctx.path());
+    spawn_helpers(&ctx, &dice, &tally);
     let after = MS(1 + dice.below(pace()));
     let fault = |what: &str| {
         tally.faults.fetch_add(1, Ordering::Relaxed);
@@ -271,6 +316,7 @@ async fn a_chaotic_tree_keeps_every_invariant() {
     }
     assert_eq!(tally.twice_alive.load(Ordering::SeqCst), 0, "two live incarnations of one child");
     assert!(common::alive_tasks_return_to(baseline).await, "tasks left alive after shutdown");
+    assert_eq!(tally.helpers.load(Ordering::SeqCst), 0, "helpers left alive after shutdown");
     let faults = tally.faults.load(Ordering::Relaxed);
     println!(
         "chaos: seed {seed}, {ran:.0} s, {children} children, {incarnations} incarnations, {faults} faults, \
