@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use supervisor_core::{ChildSpec, Ctx, DynamicHandle, Shutdown, SupervisorHandle, child, supervisor};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
 
 /// What a run of the service did.
 #[derive(Debug, Default)]
@@ -49,22 +51,60 @@ async fn acceptor(ctx: Ctx, listener: Listener, conns: SupervisorHandle, tally: 
     }
 }
 
-/// Echoes lines until the client goes away; fails on the line `poison`.
+/// Echoes lines until the client goes away. Each half of the connection is
+/// a helper of its incarnation (`ctx.spawn_named`): both end with it, and a
+/// reader that fails on the line `poison` fails the connection, by name.
 #[child(restart = temporary, shutdown = 500ms)]
 async fn connection(ctx: Ctx, (conn, tally): (Conn, Arc<Tally>)) -> Result<(), String> {
     let Some(stream) = conn.0.lock().await.take() else { return Ok(()) };
-    let (read, mut write) = stream.into_split();
+    let (read, write) = stream.into_split();
+    let (echo, to_write) = mpsc::channel(16);
+    let (closed, client_gone) = oneshot::channel();
+    ctx.spawn_named("reader", reader(ctx.clone(), read, echo, closed, tally));
+    ctx.spawn_named("writer", writer(ctx.clone(), write, to_write));
+    tokio::select! {
+        () = ctx.cancelled() => {}
+        _ = client_gone => {}
+    }
+    Ok(())
+}
+
+/// Reads lines and hands them to the writer; says when the client is gone.
+async fn reader(
+    ctx: Ctx,
+    read: OwnedReadHalf,
+    echo: mpsc::Sender<String>,
+    closed: oneshot::Sender<()>,
+    tally: Arc<Tally>,
+) -> Result<(), String> {
     let mut lines = BufReader::new(read).lines();
     loop {
         let line = tokio::select! {
             () = ctx.cancelled() => return Ok(()),
             line = lines.next_line() => line.map_err(|e| e.to_string())?,
         };
-        let Some(line) = line else { return Ok(()) };
+        let Some(line) = line else {
+            let _ = closed.send(());
+            return Ok(());
+        };
         if line == "poison" {
             tally.failed.fetch_add(1, Ordering::Relaxed);
             return Err("a poison line".into());
         }
+        if echo.send(line).await.is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Writes back what the reader hands it.
+async fn writer(ctx: Ctx, mut write: OwnedWriteHalf, mut to_write: mpsc::Receiver<String>) -> Result<(), String> {
+    loop {
+        let line = tokio::select! {
+            () = ctx.cancelled() => return Ok(()),
+            line = to_write.recv() => line,
+        };
+        let Some(line) = line else { return Ok(()) };
         write.write_all(format!("{line}\n").as_bytes()).await.map_err(|e| e.to_string())?;
     }
 }
