@@ -33,6 +33,32 @@ pub(crate) async fn restarts(n: u64) -> Duration {
     t0.elapsed()
 }
 
+/// S1h: S1 where each task spawns a helper task waiting for a token, and
+/// cancels and awaits it before it ends, as structured code would by hand.
+pub(crate) async fn restarts_with_helper(n: u64) -> Duration {
+    let shared = Arc::new(Counted { starts: AtomicU64::new(0), done: Notify::new() });
+    let t0 = Instant::now();
+    loop {
+        let state = shared.clone();
+        let handle = tokio::spawn(async move {
+            let token = CancellationToken::new();
+            let helper = tokio::spawn(token.clone().cancelled_owned());
+            let last = state.starts.fetch_add(1, Ordering::Relaxed) + 1 >= n;
+            token.cancel();
+            let _ = helper.await;
+            if !last {
+                return Err("fail");
+            }
+            state.done.notify_one();
+            Ok(())
+        });
+        if let Ok(Ok(())) = handle.await {
+            break;
+        }
+    }
+    t0.elapsed()
+}
+
 /// S1b: a task returns its error; the awaiting code spawns the replacement.
 pub(crate) async fn restart_latency(samples: usize) -> Duration {
     let mut latencies = Vec::with_capacity(samples);

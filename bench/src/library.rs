@@ -40,6 +40,33 @@ pub(crate) async fn restarts(n: u64) -> Duration {
     elapsed
 }
 
+/// S1h: S1 with one helper per incarnation (`ctx.spawn`), which waits for
+/// its incarnation to end: the supervisor cancels it and waits for it.
+pub(crate) async fn restarts_with_helper(n: u64) -> Duration {
+    let shared = Arc::new(Counted { starts: AtomicU64::new(0), done: Notify::new() });
+    let state = shared.clone();
+    let child = ChildSpec::worker("w", move |ctx: Ctx| {
+        let state = state.clone();
+        async move {
+            let helper = ctx.clone();
+            ctx.spawn(async move { helper.cancelled().await });
+            if state.starts.fetch_add(1, Ordering::Relaxed) + 1 < n {
+                return Err("fail");
+            }
+            state.done.notify_one();
+            ctx.cancelled().await;
+            Ok(())
+        }
+    });
+    let spec = started(SupervisorSpec::builder("s1h").intensity(Intensity::unlimited()).child(child).build());
+    let t0 = Instant::now();
+    let running = start(spec).await;
+    shared.done.notified().await;
+    let elapsed = t0.elapsed();
+    let _ = running.shutdown().await;
+    elapsed
+}
+
 /// What S1's child shares, on both sides.
 pub(crate) struct Counted {
     pub(crate) starts: AtomicU64,

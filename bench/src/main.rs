@@ -140,6 +140,18 @@ fn main() {
         ));
     }
 
+    if runs("S1h") {
+        let n = sizes.restarts;
+        let (lib, flo) = best(&runtime, || library::restarts_with_helper(n), || floor::restarts_with_helper(n));
+        emit(Row::throughput(
+            "S1h",
+            n as usize,
+            n as f64 / lib.as_secs_f64(),
+            n as f64 / flo.as_secs_f64(),
+            "restarts/s",
+        ));
+    }
+
     if runs("S1b") {
         let samples = sizes.latency_samples;
         let (lib, flo) = best(&runtime, || library::restart_latency(samples), || floor::restart_latency(samples));
@@ -166,6 +178,8 @@ fn main() {
         let big = sizes.start_stop[1];
         let (lib_rss, floor_rss) = (rss::per_child("library", big), rss::per_child("floor", big));
         emit(Row::new("S2mem", big, lib_rss, floor_rss, "bytes/child", Better::Lower));
+        let (lib_rss, floor_rss) = (rss::per_child("library-helper", big), rss::per_child("floor-helper", big));
+        emit(Row::new("S2hmem", big, lib_rss, floor_rss, "bytes/child", Better::Lower));
         // Growth from the small size to the large one, library and floor:
         // linear is 10x; the floor shows what this machine's caches add.
         if let [(_, start0, stop0), (n1, start1, stop1)] = times[..] {

@@ -34,17 +34,25 @@ pub(crate) fn measure_here(who: &str, n: usize) {
         tokio::time::sleep(Duration::from_millis(10)).await;
         let before = resident_bytes();
         let after = match who {
-            "library" => {
-                let spec =
-                    SupervisorSpec::builder("rss")
-                        .children((0..n).map(|i| {
-                            ChildSpec::worker(format!("c{i}"), |ctx: Ctx| async move { ctx.cancelled().await })
-                        }))
-                        .build()
-                        .ok();
+            "library" | "library-helper" => {
+                let helper = who == "library-helper";
+                let spec = SupervisorSpec::builder("rss")
+                    .children((0..n).map(|i| {
+                        ChildSpec::worker(format!("c{i}"), move |ctx: Ctx| async move {
+                            if helper {
+                                let own = ctx.clone();
+                                ctx.spawn(async move { own.cancelled().await });
+                            }
+                            ctx.cancelled().await
+                        })
+                    }))
+                    .build()
+                    .ok();
                 let Some(spec) = spec else { return f64::NAN };
                 let built = resident_bytes();
                 let Ok(running) = spec.start().await else { return f64::NAN };
+                // Every child has run its first poll (and spawned its helper).
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 let after = resident_bytes();
                 if std::env::var_os("BENCH_RSS_DETAIL").is_some() {
                     eprintln!("spec {} start {}", (built - before) / n, after.saturating_sub(built) / n);
@@ -53,12 +61,25 @@ pub(crate) fn measure_here(who: &str, n: usize) {
                 after
             }
             _ => {
+                let helper = who == "floor-helper";
                 let mut tasks = Vec::with_capacity(n);
                 for _ in 0..n {
                     let token = CancellationToken::new();
                     let child = token.clone();
-                    tasks.push((token, tokio::spawn(async move { child.cancelled().await })));
+                    tasks.push((
+                        token,
+                        tokio::spawn(async move {
+                            if helper {
+                                let own = tokio::spawn(child.clone().cancelled_owned());
+                                child.cancelled().await;
+                                let _ = own.await;
+                            } else {
+                                child.cancelled().await;
+                            }
+                        }),
+                    ));
                 }
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 let after = resident_bytes();
                 for (token, handle) in tasks {
                     token.cancel();

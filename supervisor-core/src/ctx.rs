@@ -257,7 +257,7 @@ impl Ctx {
         F: Future + Send + 'static,
         F::Output: ChildReturn,
     {
-        self.helpers_or_new().spawn(&self.0.path, None, future)
+        self.helpers_or_new().spawn(None, future)
     }
 
     /// [`spawn`](Ctx::spawn), with a name for the helper: its path is the
@@ -271,7 +271,7 @@ impl Ctx {
         F: Future + Send + 'static,
         F::Output: ChildReturn,
     {
-        self.helpers_or_new().spawn(&self.0.path, Some(name), future)
+        self.helpers_or_new().spawn(Some(name), future)
     }
 
     /// Runs blocking `work` on tokio's blocking pool as a helper of this
@@ -288,11 +288,11 @@ impl Ctx {
         W: FnOnce() -> R + Send + 'static,
         R: ChildReturn,
     {
-        self.helpers_or_new().spawn_blocking(&self.0.path, Some(name), work);
+        self.helpers_or_new().spawn_blocking(Some(name), work);
     }
 
     fn helpers_or_new(&self) -> &Arc<Helpers> {
-        self.0.helpers.get_or_init(Arc::default)
+        self.0.helpers.get_or_init(|| Arc::new(Helpers::new(self.0.path.clone())))
     }
 
     /// This incarnation's helpers, if it ever spawned one.

@@ -20,8 +20,10 @@ use crate::child_return::ChildReturn;
 use crate::exit::ExitReason;
 
 /// The helpers of one incarnation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Helpers {
+    /// The incarnation's path: helpers' paths are made from it when needed.
+    child: Arc<str>,
     state: Mutex<State>,
 }
 
@@ -40,28 +42,50 @@ struct State {
 #[derive(Debug)]
 struct Alive {
     id: u64,
-    path: Arc<str>,
+    /// Its name, if it was given one; otherwise `helper-{id}`.
+    name: Option<Arc<str>>,
     /// `None` for a blocking helper: nothing can abort it.
     abort: Option<AbortHandle>,
 }
 
+impl Alive {
+    fn path(&self, child: &str) -> Arc<str> {
+        Arc::from(format!("{child}/{}", Name(self.id, self.name.as_deref())))
+    }
+}
+
+/// A helper's name: its own, or `helper-{id}`.
+struct Name<'a>(u64, Option<&'a str>);
+
+impl std::fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(name) => f.write_str(name),
+            None => write!(f, "helper-{}", self.0),
+        }
+    }
+}
+
 impl Helpers {
+    pub(crate) fn new(child: Arc<str>) -> Self {
+        Helpers { child, state: Mutex::default() }
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while the lock is held leaves nothing half-done here.
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Registers a new helper of the incarnation at `child`; its path.
-    fn enter(&self, child: &str, name: Option<&str>) -> (u64, Arc<str>) {
+    /// Registers a new helper; its id and name.
+    fn enter(&self, name: Option<&str>) -> (u64, Option<Arc<str>>) {
         let mut state = self.state();
         state.spawned += 1;
         let id = state.spawned;
-        let path: Arc<str> = match name {
-            Some(name) => Arc::from(format!("{child}/{name}")),
-            None => Arc::from(format!("{child}/helper-{id}")),
-        };
-        state.alive.push(Alive { id, path: path.clone(), abort: None });
-        (id, path)
+        let name: Option<Arc<str>> = name.map(Arc::from);
+        // Most incarnations have one or two helpers: no room for four.
+        state.alive.reserve_exact(1);
+        state.alive.push(Alive { id, name: name.clone(), abort: None });
+        (id, name)
     }
 
     fn set_abort(&self, id: u64, abort: AbortHandle) {
@@ -115,23 +139,30 @@ impl Helpers {
         !state.alive.is_empty()
     }
 
-    /// The paths of the helpers still alive.
-    pub(crate) fn alive(&self) -> Vec<Arc<str>> {
-        self.state().alive.iter().map(|a| a.path.clone()).collect()
+    /// Whether any helper is still alive.
+    pub(crate) fn any_alive(&self) -> bool {
+        !self.state().alive.is_empty()
     }
 
-    /// Spawns `future` as a helper of the incarnation at `child`.
-    pub(crate) fn spawn<F>(self: &Arc<Self>, child: &str, name: Option<&str>, future: F) -> AbortHandle
+    /// The paths of the helpers still alive.
+    pub(crate) fn alive(&self) -> Vec<Arc<str>> {
+        self.state().alive.iter().map(|a| a.path(&self.child)).collect()
+    }
+
+    /// Spawns `future` as a helper.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, name: Option<&str>, future: F) -> AbortHandle
     where
         F: Future + Send + 'static,
         F::Output: ChildReturn,
     {
-        let (id, path) = self.enter(child, name);
+        let (id, name) = self.enter(name);
         let guard = Guard { helpers: self.clone(), id, failure: None };
         let task = async move {
             let mut guard = guard;
+            // Boxed: inline, a helper's future would take its task past
+            // tokio's 256-byte class, which costs more than the box.
             let outcome = crate::runtime::task::CatchUnwind(Box::pin(future)).await;
-            guard.failure = failure(&path, outcome.map(ChildReturn::into_child_result));
+            guard.failure = failure(Name(id, name.as_deref()), outcome.map(ChildReturn::into_child_result));
         };
         let span = tracing::Span::current();
         let handle = tokio::spawn(tracing::Instrument::instrument(task, span));
@@ -140,15 +171,15 @@ impl Helpers {
         abort
     }
 
-    /// Runs `work` on tokio's blocking pool as a helper of the incarnation
-    /// at `child`. It cannot be aborted: if it outlives its incarnation's
-    /// deadline it is reported as not ended.
-    pub(crate) fn spawn_blocking<W, R>(self: &Arc<Self>, child: &str, name: Option<&str>, work: W)
+    /// Runs `work` on tokio's blocking pool as a helper. It cannot be
+    /// aborted: if it outlives its incarnation's deadline it is reported as
+    /// not ended.
+    pub(crate) fn spawn_blocking<W, R>(self: &Arc<Self>, name: Option<&str>, work: W)
     where
         W: FnOnce() -> R + Send + 'static,
         R: ChildReturn,
     {
-        let (id, path) = self.enter(child, name);
+        let (id, name) = self.enter(name);
         let guard = Guard { helpers: self.clone(), id, failure: None };
         let span = tracing::Span::current();
         // Detached on purpose: it cannot be aborted, and the guard reports
@@ -160,14 +191,13 @@ impl Helpers {
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(work))
                 .map_err(crate::runtime::task::panic_message)
                 .map(ChildReturn::into_child_result);
-            guard.failure = failure(&path, outcome);
+            guard.failure = failure(Name(id, name.as_deref()), outcome);
         }));
     }
 }
 
 /// What a helper's end means for its incarnation.
-fn failure(path: &str, outcome: Result<Result<(), Arc<str>>, Arc<str>>) -> Option<ExitReason> {
-    let name = path.rsplit('/').next().unwrap_or(path);
+fn failure(name: Name<'_>, outcome: Result<Result<(), Arc<str>>, Arc<str>>) -> Option<ExitReason> {
     match outcome {
         Ok(Ok(())) => None,
         Ok(Err(error)) => Some(ExitReason::Failed(Arc::from(format!("helper `{name}` failed: {error}")))),

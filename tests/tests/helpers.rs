@@ -225,3 +225,31 @@ async fn a_blocking_helper_is_reported_as_not_ended_and_shutdown_keeps_its_bound
     assert_eq!(report.child("w").unwrap().exit, Some(ExitReason::NotEnded));
     assert_eq!(report.not_ended(), [Arc::<str>::from("app/w"), Arc::from("app/w/cruncher")]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_child_that_ends_on_its_own_waits_for_its_helpers_within_its_shutdown_setting() {
+    let baseline = alive_tasks();
+    let child = ChildSpec::worker("w", |ctx: Ctx| async move {
+        if ctx.generation() == 0 {
+            ctx.spawn_named("deaf", std::future::pending::<()>());
+            tokio::time::sleep(MS(10)).await;
+            return Err("gave up");
+        }
+        ctx.cancelled().await;
+        Ok(())
+    })
+    .shutdown(Shutdown::Timeout(MS(300)));
+    let running = common::start(SupervisorSpec::builder("app").child(child)).await;
+    let mut events = running.subscribe();
+    tokio::time::sleep(MS(309)).await;
+    assert!(common::drain(&mut events).is_empty(), "still waiting for its helper");
+    tokio::time::sleep(MS(1)).await;
+    settle().await;
+    // Its own exit, once its helper was aborted at the deadline.
+    assert_eq!(
+        common::drain(&mut events),
+        ["exited app/w#0 failed: gave up", "restart app/w#1 in 0ms", "started app/w#1"]
+    );
+    running.shutdown().await.unwrap();
+    assert!(alive_tasks_return_to(baseline).await);
+}

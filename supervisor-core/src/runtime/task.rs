@@ -5,7 +5,8 @@
 //! aborted, from its `Drop`, after the child's future has been dropped. So
 //! an exit always arrives after the child's own code is gone, its helpers
 //! ([`Ctx::spawn`](crate::Ctx::spawn)) included: once the child's future
-//! has ended the task cancels them, tells its supervisor it is draining
+//! has ended the task cancels them, gives them one turn to end, and if any
+//! has not, tells its supervisor it is draining
 //! (the supervisor then holds it to its shutdown setting), and reports when
 //! the last has ended; an aborted task aborts them and reports from a small
 //! task that waits for them. The child's future is stored inline, not
@@ -92,17 +93,22 @@ impl Report {
     }
 
     /// The incarnation's own future has ended: its helpers are asked to
-    /// stop. Whether any is still alive; then its supervisor is told that
-    /// it drains, and holds it to its shutdown setting.
+    /// stop. Whether any is still alive.
     fn own_end(&self) -> bool {
         let ctx = &self.0;
         ctx.cancel();
-        if ctx.helpers().is_none_or(|h| h.alive().is_empty()) {
-            return false;
-        }
-        ctx.send(Message::Draining);
-        true
+        ctx.helpers().is_some_and(|h| h.any_alive())
     }
+}
+
+/// An incarnation whose own future has ended, waiting for its helpers.
+#[derive(Debug)]
+pub(crate) struct Draining {
+    result: TaskResult,
+    /// Its supervisor was told, and holds it to its shutdown setting. Not
+    /// at once: helpers asked to stop mostly end within a turn, and then
+    /// there is no need to wake the supervisor twice.
+    told: bool,
 }
 
 /// The result to report once the helpers have ended: a helper's failure
@@ -121,7 +127,7 @@ pin_project! {
         future: Option<F>,
         report: Option<Report>,
         // The child's result while its helpers end (boxed: rare).
-        draining: Option<Box<TaskResult>>,
+        draining: Option<Box<Draining>>,
         outcome: PhantomData<fn() -> O>,
     }
 
@@ -133,7 +139,7 @@ pin_project! {
                 // dropping it must not keep the supervisor from hearing).
                 let mut future = this.future;
                 let _ = std::panic::catch_unwind(AssertUnwindSafe(|| future.set(None)));
-                let result = this.draining.take().map_or(TaskResult::Aborted, |result| *result);
+                let result = this.draining.take().map_or(TaskResult::Aborted, |draining| draining.result);
                 abort_helpers_then_send(report, result);
             }
         }
@@ -168,14 +174,20 @@ impl<F: Future, O: Outcome<F::Output>> Future for ChildTask<F, O> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
         let helpers = this.report.as_ref().and_then(|r| r.0.helpers());
-        if let Some(result) = this.draining.take() {
+        if let Some(mut draining) = this.draining.take() {
             let Some(helpers) = helpers else { return Poll::Ready(()) };
             let Poll::Ready(failed) = helpers.poll_ended(cx) else {
-                *this.draining = Some(result);
+                if !draining.told {
+                    draining.told = true;
+                    if let Some(report) = this.report.as_ref() {
+                        report.0.send(Message::Draining);
+                    }
+                }
+                *this.draining = Some(draining);
                 return Poll::Pending;
             };
             if let Some(report) = this.report.take() {
-                report.send(with_helpers(*result, failed));
+                report.send(with_helpers(draining.result, failed));
             }
             return Poll::Ready(());
         }
@@ -205,8 +217,8 @@ impl<F: Future, O: Outcome<F::Output>> Future for ChildTask<F, O> {
         // The child's future is dropped before its end is reported.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
         if this.report.as_ref().is_some_and(Report::own_end) {
-            // Its helpers are ending: wait for them.
-            *this.draining = Some(Box::new(result));
+            // Its helpers are ending: give them a turn, then wait for them.
+            *this.draining = Some(Box::new(Draining { result, told: false }));
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
