@@ -92,6 +92,11 @@ async fn helpers_end_with_their_incarnation_on_restart_stop_and_shutdown() {
     running.handle().restart_child("w").await.unwrap();
     settle().await;
     assert_eq!(helpers.get(), 2);
+    // So does an abort from outside; the child then comes back with new ones.
+    running.handle().kill_child("w").await.unwrap();
+    settle().await;
+    assert_eq!(running.handle().which_children().await.unwrap()[0].last_exit, Some(ExitReason::Killed));
+    assert_eq!((helpers.get(), alive_tasks()), (2, baseline + 4));
     // And so does the tree's shutdown.
     running.shutdown().await.unwrap();
     assert_eq!(helpers.get(), 0);
