@@ -74,7 +74,10 @@ fn with_two_helpers(helpers: &Count) -> ChildSpec {
 async fn helpers_end_with_their_incarnation_on_restart_stop_and_shutdown() {
     let baseline = alive_tasks();
     let helpers = Count::default();
-    let running = common::start(SupervisorSpec::builder("app").child(with_two_helpers(&helpers))).await;
+    let running = common::start(
+        SupervisorSpec::builder("app").intensity(Intensity::new(10, MS(1000))).child(with_two_helpers(&helpers)),
+    )
+    .await;
     settle().await;
     // The loop, the child, two helpers.
     assert_eq!((helpers.get(), alive_tasks()), (2, baseline + 4));
