@@ -7,8 +7,6 @@
 //! argument on the user's own tokens.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 pub use std::time::Duration;
 
@@ -17,26 +15,29 @@ pub use crate::{
     Strategy, SupervisorSpec,
 };
 
-/// The future a `#[child]` function returns: its body's future, marked with
-/// the options from its attribute.
+/// What a `#[child]` function returns: its body's future, inline, marked
+/// with the options from its attribute. It is not a future itself (it is
+/// one to `.await`, through `IntoFuture`), so it cannot be handed to
+/// [`ChildSpec::worker`], which would lose its options.
 #[must_use = "a child's future does nothing unless awaited or supervised"]
 pub struct Child<F, O> {
-    future: Pin<Box<F>>,
+    future: F,
     _options: std::marker::PhantomData<fn() -> O>,
 }
 
 impl<F, O> Child<F, O> {
     /// Wraps a child's body.
     pub fn new(future: F) -> Self {
-        Child { future: Box::pin(future), _options: std::marker::PhantomData }
+        Child { future, _options: std::marker::PhantomData }
     }
 }
 
-impl<F: Future, O> Future for Child<F, O> {
+impl<F: Future, O> std::future::IntoFuture for Child<F, O> {
     type Output = F::Output;
+    type IntoFuture = F;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.future.as_mut().poll(cx)
+    fn into_future(self) -> F {
+        self.future
     }
 }
 
@@ -52,24 +53,7 @@ pub trait ChildOptions: 'static {
     fn apply(spec: ChildSpec) -> ChildSpec;
 }
 
-/// What calling a `#[child]` function returns.
-#[diagnostic::on_unimplemented(
-    message = "this is not a `#[child]` function",
-    label = "add `#[child]` to this function's definition",
-    note = "a `supervisor!` entry calls an `async fn` marked with `#[child]`; its first parameter is the child's `Ctx`"
-)]
-pub trait ChildOutput: Future<Output: ChildReturn> + Send + 'static {
-    /// The options type its attribute declared.
-    type Options: ChildOptions;
-}
-
-impl<F, O> ChildOutput for Child<F, O>
-where
-    F: Future<Output: ChildReturn> + Send + 'static,
-    O: ChildOptions,
-{
-    type Options = O;
-}
+pub use crate::child_spec::DeclaredChild as ChildOutput;
 
 /// The spec of a `supervisor!` entry whose factory calls a `#[child]`
 /// function.
@@ -78,7 +62,7 @@ where
     F: Fn(Ctx) -> R + Send + Sync + 'static,
     R: ChildOutput,
 {
-    R::Options::apply(ChildSpec::worker(id, factory))
+    ChildSpec::from_child(id, factory)
 }
 
 /// An argument of a child, cloned for every restart.
@@ -128,7 +112,7 @@ macro_rules! template_fn {
             #[allow(non_snake_case)]
             fn into_template(self) -> ChildTemplate<template_args!($($arg),*)> {
                 ChildTemplate::new(move |ctx: Ctx, template_args!($($arg),*): template_args!($($arg),*)| {
-                    self(ctx, $($arg),*)
+                    std::future::IntoFuture::into_future(self(ctx, $($arg),*))
                 })
                 .map_prototype(R::Options::apply)
             }

@@ -56,6 +56,40 @@ fn spawn<F: Future<Output = ()> + Send + 'static>(task: F, span: Option<Span>) -
     }
 }
 
+/// What a worker's factory may return: a future whose output a child may
+/// return. Every such future is one; a `#[child]` function's call is not
+/// (it carries its declared options, which
+/// [`ChildSpec::from_child`] keeps and [`ChildSpec::worker`] would lose).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a plain future: a `#[child]` function's options would be lost here",
+    label = "this is a `#[child]` function's call, or not a future",
+    note = "build a `#[child]` function's spec with `ChildSpec::from_child(id, |ctx| f(ctx, ..))`, which keeps its options; `ChildSpec::worker` takes a plain `async` closure or block"
+)]
+pub trait WorkerFuture: Future<Output: ChildReturn> + Send + 'static {}
+
+impl<F: Future<Output: ChildReturn> + Send + 'static> WorkerFuture for F {}
+
+/// What calling a `#[child]` function returns: its future, and the options
+/// its attribute declared. Implemented by the attribute's expansion only.
+#[diagnostic::on_unimplemented(
+    message = "this is not a `#[child]` function",
+    label = "add `#[child]` to this function's definition",
+    note = "a `supervisor!` entry, and `ChildSpec::from_child`, call an `async fn` marked with `#[child]`; its first parameter is the child's `Ctx`"
+)]
+pub trait DeclaredChild: std::future::IntoFuture<IntoFuture: WorkerFuture> + Send + 'static {
+    /// The options type its attribute declared.
+    #[doc(hidden)]
+    type Options: crate::__private::ChildOptions;
+}
+
+impl<F, O> DeclaredChild for crate::__private::Child<F, O>
+where
+    F: WorkerFuture,
+    O: crate::__private::ChildOptions,
+{
+    type Options = O;
+}
+
 /// How a child is stopped (OTP's `shutdown` child option).
 ///
 /// ```
@@ -144,10 +178,36 @@ impl ChildSpec {
     pub fn worker<F, Fut>(id: impl Into<Arc<str>>, factory: F) -> Self
     where
         F: Fn(Ctx) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: ChildReturn,
+        Fut: WorkerFuture,
     {
         ChildSpec::new(id.into(), Body::Worker(launcher(factory)), Shutdown::worker_default(), None)
+    }
+
+    /// A worker whose every start calls a `#[child]` function, with the
+    /// options its attribute declares (restart, shutdown, backoff, ...);
+    /// set any of them again afterwards to override it. For building a tree
+    /// at run time, from configuration say, out of declared children.
+    ///
+    /// ```
+    /// use supervisor_core::{ChildSpec, Ctx, Restart, child};
+    ///
+    /// #[child(restart = transient, shutdown = 10s)]
+    /// async fn consumer(ctx: Ctx, topic: String) {
+    ///     let _ = topic;
+    ///     ctx.cancelled().await;
+    /// }
+    ///
+    /// let topic = String::from("orders");
+    /// let spec = ChildSpec::from_child("orders", move |ctx| consumer(ctx, topic.clone()));
+    /// assert_eq!(spec.restart_type(), Restart::Transient);
+    /// ```
+    pub fn from_child<F, R>(id: impl Into<Arc<str>>, factory: F) -> Self
+    where
+        F: Fn(Ctx) -> R + Send + Sync + 'static,
+        R: DeclaredChild,
+    {
+        let spec = ChildSpec::worker(id, move |ctx| std::future::IntoFuture::into_future(factory(ctx)));
+        <R::Options as crate::__private::ChildOptions>::apply(spec)
     }
 
     /// A nested supervisor; its id is the spec's name. It counts as started

@@ -2,12 +2,10 @@
 //! arguments (OTP's `simple_one_for_one`, Elixir's `DynamicSupervisor`).
 
 use std::any::Any;
-use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::child_return::ChildReturn;
 use crate::child_spec::{Body, ChildSpec, launcher, launcher_once};
 use crate::control::{ChildCounts, ChildInfo, ControlError};
 use crate::ctx::Ctx;
@@ -56,8 +54,7 @@ impl<A: Clone + Send + Sync + 'static> ChildTemplate<A> {
     pub fn new<F, Fut>(child: F) -> Self
     where
         F: Fn(Ctx, A) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: ChildReturn,
+        Fut: crate::WorkerFuture,
     {
         let child = Arc::new(child);
         let make: Make = Arc::new(move |args: Box<dyn Any + Send>, once: bool| {

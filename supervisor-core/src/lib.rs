@@ -62,7 +62,7 @@ pub mod systemd;
 pub mod testing;
 
 pub use child_return::ChildReturn;
-pub use child_spec::{ChildKind, ChildSpec, Shutdown};
+pub use child_spec::{ChildKind, ChildSpec, DeclaredChild, Shutdown, WorkerFuture};
 pub use control::{ChildCounts, ChildInfo, ChildState, ControlError};
 pub use ctx::Ctx;
 pub use dynamic::{ChildTemplate, DynamicBuilder, DynamicHandle};

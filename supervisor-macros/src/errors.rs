@@ -20,9 +20,22 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
+    /// An error on all of `tokens` (a type, an attribute), not only their
+    /// first token.
+    pub(crate) fn on(&mut self, tokens: impl quote::ToTokens, message: impl Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
     /// Records a parse result's error, passing its value on.
     pub(crate) fn ok<T>(&mut self, result: syn::Result<T>) -> Option<T> {
         result.map_err(|error| self.push(error)).ok()
+    }
+
+    /// Takes every error of `other`.
+    pub(crate) fn extend(&mut self, other: Errors) {
+        if let Some(error) = other.combined {
+            self.push(error);
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {

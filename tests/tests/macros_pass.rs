@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -118,7 +119,8 @@ async fn macro_options_equal_builder_options() {
     .unwrap();
     let by_hand = supervisor_core::SupervisorSpec::builder("m")
         .child(
-            ChildSpec::worker("c", move |ctx| consumer(ctx, Topic::Orders, Arc::default()))
+            // A plain future (`into_future`), its options set by hand.
+            ChildSpec::worker("c", move |ctx| consumer(ctx, Topic::Orders, Arc::default()).into_future())
                 .restart(Restart::Transient)
                 .shutdown(Shutdown::Timeout(Duration::from_secs(10)))
                 .backoff(Backoff::new(Duration::from_millis(50), Duration::from_secs(5)).jitter(0.2)),
@@ -174,7 +176,8 @@ async fn auto_shutdown_and_paths_in_modules() {
 async fn a_child_function_stays_callable_as_written() {
     let ctx = Ctx::detached("test/db");
     let log: Log = Arc::default();
-    let run = tokio::spawn(db_pool(ctx.clone(), log.clone()));
+    let (ctx2, log2) = (ctx.clone(), log.clone());
+    let run = tokio::spawn(async move { db_pool(ctx2, log2).await });
     settle().await;
     ctx.token().cancel();
     run.await.unwrap();
@@ -237,17 +240,17 @@ async fn a_macro_tree_behaves_as_the_same_tree_built_by_hand() {
     let by_hand = SupervisorSpec::builder("same")
         .strategy(Strategy::RestForOne)
         .intensity(Intensity::new(5, Duration::from_secs(10)))
-        .child(ChildSpec::worker("a", steady))
+        .child(ChildSpec::worker("a", |ctx| steady(ctx).into_future()))
         .child(
-            ChildSpec::worker("b", twice_broken)
+            ChildSpec::worker("b", |ctx| twice_broken(ctx).into_future())
                 .restart(Restart::Transient)
                 .backoff(Backoff::new(Duration::from_millis(100), Duration::from_secs(1))),
         )
         .child(ChildSpec::supervisor(
             supervisor_core::SupervisorSpec::builder("c")
                 .strategy(Strategy::OneForAll)
-                .child(ChildSpec::worker("x", steady))
-                .child(ChildSpec::worker("y", steady))
+                .child(ChildSpec::worker("x", |ctx| steady(ctx).into_future()))
+                .child(ChildSpec::worker("y", |ctx| steady(ctx).into_future()))
                 .build()
                 .unwrap(),
         ))
@@ -280,4 +283,58 @@ async fn crate_paths_reach_a_re_exported_supervisor_core() {
     .unwrap();
     assert_eq!(tree.children()[0].restart_type(), Restart::Transient);
     tree.start().await.unwrap().shutdown().await.unwrap();
+}
+
+/// A body that never returns: `-> !` is a child's never type.
+#[child(shutdown = brutal)]
+async fn forever(ctx: Ctx) -> ! {
+    let _ = ctx;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// `#[tracing::instrument]` above `#[child]`: its span covers the body.
+#[tracing::instrument(skip(ctx))]
+#[child(restart = transient)]
+async fn traced(ctx: Ctx, label: String) {
+    tracing::info!(%label, "traced body");
+    ctx.cancelled().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_never_returning_child_and_an_instrumented_one_run_in_a_tree() {
+    let running = supervisor! {
+        name: "app",
+        children: [f: forever(), t: traced("x".to_string())],
+    }
+    .unwrap()
+    .start()
+    .await
+    .unwrap();
+    let report = running.shutdown().await.unwrap();
+    assert_eq!(report.child("f").unwrap().exit, Some(supervisor_core::ExitReason::Aborted));
+    assert_eq!(report.child("t").unwrap().exit, Some(supervisor_core::ExitReason::Stopped));
+}
+
+#[tokio::test(start_paused = true)]
+async fn from_child_builds_a_spec_at_run_time_that_keeps_the_declared_options() {
+    #[child(restart = transient, shutdown = 10s, backoff(min = 50ms, max = 5s))]
+    async fn declared(ctx: Ctx, topic: String) {
+        let _ = topic;
+        ctx.cancelled().await;
+    }
+    let topic = String::from("orders");
+    let spec = supervisor_core::ChildSpec::from_child("orders", move |ctx| declared(ctx, topic.clone()));
+    assert_eq!(spec.restart_type(), supervisor_core::Restart::Transient);
+    assert_eq!(spec.shutdown_setting(), supervisor_core::Shutdown::Timeout(Duration::from_secs(10)));
+    // Set again, an option overrides the declared one.
+    let spec = spec.restart(supervisor_core::Restart::Permanent);
+    assert_eq!(spec.restart_type(), supervisor_core::Restart::Permanent);
+    let running = supervisor_core::SupervisorSpec::builder("app").child(spec).build().unwrap().start().await.unwrap();
+    running.shutdown().await.unwrap();
+    // Called directly, a `#[child]` function is still a future to await.
+    let ctx = Ctx::detached("test/declared");
+    ctx.token().cancel();
+    declared(ctx, "direct".into()).await;
 }

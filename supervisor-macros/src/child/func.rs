@@ -1,5 +1,7 @@
-//! What a child function must look like: `async`, no `self`, not generic,
-//! its `Ctx` first, and owned arguments after it.
+//! What a child function must look like: `async`, safe, no `self`, not
+//! generic, its `Ctx` first, and owned arguments after it. Every part of
+//! the signature it keeps is kept in the expansion; every part it cannot
+//! honour is an error that says why.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
@@ -13,19 +15,46 @@ pub(super) struct ChildFn<'a> {
 }
 
 impl<'a> ChildFn<'a> {
-    pub(super) fn check(function: &'a ItemFn, errors: &mut Errors) -> Option<ChildFn<'a>> {
+    pub(super) fn check(function: &'a ItemFn, errors: &mut Errors) -> ChildFn<'a> {
         let sig = &function.sig;
         if sig.asyncness.is_none() {
             errors.at(sig.fn_token.span, "#[child] goes on an `async fn`: add `async` before `fn`");
         }
-        if sig.constness.is_some() || sig.abi.is_some() || sig.variadic.is_some() {
-            errors.at(sig.span(), "a child is a plain `async fn`: remove `const`, `extern` and `...`");
+        if let Some(unsafety) = &sig.unsafety {
+            errors.at(
+                unsafety.span,
+                "a child cannot be `unsafe`: its supervisor calls it on every start and cannot uphold an unsafe contract; make it safe, with an `unsafe` block inside where needed",
+            );
         }
-        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        if let Some(constness) = &sig.constness {
+            errors.at(constness.span, "a child cannot be `const`: its supervisor calls it at run time; remove `const`");
+        }
+        if let Some(abi) = &sig.abi {
+            errors
+                .on(abi, "a child cannot have an ABI: its supervisor calls it as a Rust function; remove the `extern`");
+        }
+        if let Some(variadic) = &sig.variadic {
+            errors.at(variadic.span(), "a child cannot be variadic: take its arguments as named parameters");
+        }
+        let lifetimes_only = sig.generics.params.iter().all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
+        if !sig.generics.params.is_empty() && lifetimes_only {
+            errors.on(
+                &sig.generics,
+                "a child cannot borrow: it outlives its caller and is started again on restarts; remove the lifetime and take owned arguments",
+            );
+        } else if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
             errors.at(
                 sig.generics.span(),
                 "a child cannot be generic: name concrete types (a supervisor stores one factory per child)",
             );
+        }
+        for attr in &function.attrs {
+            if attr.path().segments.last().is_some_and(|s| s.ident == "instrument") {
+                errors.on(
+                    attr,
+                    "put `#[tracing::instrument]` above `#[child]`: below it, its span would cover only the call that makes the child's future, not the child's body",
+                );
+            }
         }
         let mut inputs = sig.inputs.iter();
         match inputs.next() {
@@ -33,6 +62,12 @@ impl<'a> ChildFn<'a> {
                 errors.at(
                     receiver.span(),
                     "a child cannot take `self`: make it a free function that takes its state as arguments",
+                );
+            }
+            Some(FnArg::Typed(first)) if is_ctx_ref(&first.ty) => {
+                errors.on(
+                    &first.ty,
+                    "a child takes its `Ctx` by value: write `ctx: Ctx` (a `Ctx` is one pointer, cheap to clone)",
                 );
             }
             Some(FnArg::Typed(first)) if !is_ctx(&first.ty) => {
@@ -54,12 +89,17 @@ impl<'a> ChildFn<'a> {
         }
         let output = match &sig.output {
             ReturnType::Default => syn::parse_quote!(()),
+            // A body that never returns: `Infallible` is the never type a
+            // child may name.
+            ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => {
+                syn::parse_quote!(::core::convert::Infallible)
+            }
             ReturnType::Type(_, ty) => (**ty).clone(),
         };
         if let Type::ImplTrait(_) = output {
             errors.at(output.span(), "a child returns `()`, `Result<(), E>` or a never type, not `impl Trait`");
         }
-        Some(ChildFn { function, output })
+        ChildFn { function, output }
     }
 
     pub(super) fn output_span(&self) -> Span {
@@ -68,6 +108,11 @@ impl<'a> ChildFn<'a> {
             ReturnType::Type(_, ty) => ty.span(),
         }
     }
+}
+
+/// `&Ctx` or `&mut Ctx`.
+fn is_ctx_ref(ty: &Type) -> bool {
+    matches!(ty, Type::Reference(reference) if is_ctx(&reference.elem))
 }
 
 /// `Ctx`, or a path ending in `Ctx`.

@@ -1,6 +1,11 @@
 //! `#[child(...)]`: parse the attribute and the function, check both
-//! (collecting every error), then expand. On error the function is still
-//! emitted as written, so the IDE keeps working.
+//! (collecting every error), then expand.
+//!
+//! On error, as tokio-macros and thiserror do, the expansion still gives
+//! the program something to build against: if only options are wrong, the
+//! function is still marked as a child, with the options that did parse,
+//! so a tree that uses it shows no false follow-on error; if its signature
+//! is wrong, it is emitted as written, so the IDE keeps working.
 
 mod attr;
 mod expand;
@@ -23,14 +28,21 @@ pub(crate) fn child(args: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#errors #item);
         }
     };
-    let checked = func::ChildFn::check(&function, &mut errors);
-    match checked {
-        Some(checked) if errors.is_empty() => expand::expand(&attr, &checked),
-        _ => {
-            let errors = errors.into_compile_errors();
-            quote!(#errors #function)
-        }
+    let mut signature = Errors::default();
+    let checked = func::ChildFn::check(&function, &mut signature);
+    if signature.is_empty() {
+        // Options that did not parse are left out; the errors say so.
+        let expanded = expand::expand(&attr, &checked);
+        let errors = errors.into_compile_errors();
+        return quote!(#errors #expanded);
     }
+    errors.extend(signature);
+    let errors = errors.into_compile_errors();
+    // Without the qualifiers already reported, so rustc does not report
+    // them again.
+    let mut function = function;
+    (function.sig.constness, function.sig.abi, function.sig.unsafety) = (None, None, None);
+    quote!(#errors #function)
 }
 
 #[cfg(test)]

@@ -1,0 +1,8 @@
+use supervisor_core::{Ctx, child};
+
+#[child]
+async fn borrowed(ctx: &Ctx) {
+    ctx.cancelled().await;
+}
+
+fn main() {}
