@@ -67,6 +67,30 @@ pub(crate) async fn restarts_with_helper(n: u64) -> Duration {
     elapsed
 }
 
+/// S1c: S1 with the child declared by `#[child]` and built with
+/// `ChildSpec::from_child`, so the macro path is measured too.
+pub(crate) async fn restarts_declared(n: u64) -> Duration {
+    #[supervisor_core::child(restart = permanent)]
+    async fn counting(ctx: Ctx, state: Arc<Counted>, n: u64) -> Result<(), &'static str> {
+        if state.starts.fetch_add(1, Ordering::Relaxed) + 1 < n {
+            return Err("fail");
+        }
+        state.done.notify_one();
+        ctx.cancelled().await;
+        Ok(())
+    }
+    let shared = Arc::new(Counted { starts: AtomicU64::new(0), done: Notify::new() });
+    let state = shared.clone();
+    let child = ChildSpec::from_child("w", move |ctx| counting(ctx, state.clone(), n));
+    let spec = started(SupervisorSpec::builder("s1c").intensity(Intensity::unlimited()).child(child).build());
+    let t0 = Instant::now();
+    let running = start(spec).await;
+    shared.done.notified().await;
+    let elapsed = t0.elapsed();
+    let _ = running.shutdown().await;
+    elapsed
+}
+
 /// What S1's child shares, on both sides.
 pub(crate) struct Counted {
     pub(crate) starts: AtomicU64,
@@ -122,6 +146,24 @@ pub(crate) async fn start_stop(n: usize) -> (Duration, Duration) {
     let t1 = Instant::now();
     let _ = running.shutdown().await;
     (start, t1.elapsed())
+}
+
+/// S2c: S2's start with the children declared by `#[child]`.
+pub(crate) async fn start_declared(n: usize) -> Duration {
+    #[supervisor_core::child]
+    async fn waiting(ctx: Ctx) {
+        ctx.cancelled().await
+    }
+    let spec = started(
+        SupervisorSpec::builder("s2c")
+            .children((0..n).map(|i| ChildSpec::from_child(format!("c{i}"), waiting)))
+            .build(),
+    );
+    let t0 = Instant::now();
+    let running = start(spec).await;
+    let start = t0.elapsed();
+    let _ = running.shutdown().await;
+    start
 }
 
 /// S4: one_for_all over `n` children; one fails; until all have stopped and

@@ -140,6 +140,18 @@ fn main() {
         ));
     }
 
+    if runs("S1c") {
+        let n = sizes.restarts;
+        let (lib, flo) = best(&runtime, || library::restarts_declared(n), || floor::restarts(n));
+        emit(Row::throughput(
+            "S1c",
+            n as usize,
+            n as f64 / lib.as_secs_f64(),
+            n as f64 / flo.as_secs_f64(),
+            "restarts/s",
+        ));
+    }
+
     if runs("S1h") {
         let n = sizes.restarts;
         let (lib, flo) = best(&runtime, || library::restarts_with_helper(n), || floor::restarts_with_helper(n));
@@ -176,10 +188,15 @@ fn main() {
             times.push((n, (lib_start, flo_start), (lib_stop, flo_stop)));
         }
         let big = sizes.start_stop[1];
+        let (lib, flo) =
+            best(&runtime, || library::start_declared(big), || async move { floor::start_stop(big).await.0 });
+        emit(Row::time("S2c", big, lib, flo));
         let (lib_rss, floor_rss) = (rss::per_child("library", big), rss::per_child("floor", big));
         emit(Row::new("S2mem", big, lib_rss, floor_rss, "bytes/child", Better::Lower));
         let (lib_rss, floor_rss) = (rss::per_child("library-helper", big), rss::per_child("floor-helper", big));
         emit(Row::new("S2hmem", big, lib_rss, floor_rss, "bytes/child", Better::Lower));
+        let (lib_rss, floor_rss) = (rss::per_child("library-declared", big), rss::per_child("floor", big));
+        emit(Row::new("S2cmem", big, lib_rss, floor_rss, "bytes/child", Better::Lower));
         // Growth from the small size to the large one, library and floor:
         // linear is 10x; the floor shows what this machine's caches add.
         if let [(_, start0, stop0), (n1, start1, stop1)] = times[..] {

@@ -24,6 +24,12 @@ pub(crate) fn per_child(who: &str, n: usize) -> f64 {
     }
 }
 
+/// S2's child, declared with `#[child]`.
+#[supervisor_core::child]
+async fn waiting(ctx: Ctx) {
+    ctx.cancelled().await
+}
+
 /// Runs in the child process: prints RSS growth per child.
 pub(crate) fn measure_here(who: &str, n: usize) {
     let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() else {
@@ -34,10 +40,14 @@ pub(crate) fn measure_here(who: &str, n: usize) {
         tokio::time::sleep(Duration::from_millis(10)).await;
         let before = resident_bytes();
         let after = match who {
-            "library" | "library-helper" => {
+            "library" | "library-helper" | "library-declared" => {
                 let helper = who == "library-helper";
+                let declared = who == "library-declared";
                 let spec = SupervisorSpec::builder("rss")
                     .children((0..n).map(|i| {
+                        if declared {
+                            return ChildSpec::from_child(format!("c{i}"), waiting);
+                        }
                         ChildSpec::worker(format!("c{i}"), move |ctx: Ctx| async move {
                             if helper {
                                 let own = ctx.clone();
