@@ -139,6 +139,56 @@ pub fn template<F: TemplateFn<A, M>, A, M>(child: F) -> ChildTemplate<A> {
     child.into_template()
 }
 
+/// What a `spec { ... }` entry may hold.
+#[diagnostic::on_unimplemented(
+    message = "a `spec {{ ... }}` entry holds a `ChildSpec` or a `SupervisorSpec`, not `{Self}`",
+    label = "expected a spec made at run time",
+    note = "build it with `ChildSpec::worker`, `ChildSpec::from_child` or `SupervisorSpec::builder(..).build()?`"
+)]
+pub trait IntoChildSpec {
+    /// The child spec.
+    fn into_child_spec(self) -> ChildSpec;
+}
+
+impl IntoChildSpec for ChildSpec {
+    fn into_child_spec(self) -> ChildSpec {
+        self
+    }
+}
+
+impl IntoChildSpec for SupervisorSpec {
+    fn into_child_spec(self) -> ChildSpec {
+        ChildSpec::supervisor(self)
+    }
+}
+
+/// A `spec { ... }` entry: the spec, named by its key.
+pub fn prebuilt(id: &'static str, spec: impl IntoChildSpec) -> ChildSpec {
+    spec.into_child_spec().with_id(id)
+}
+
+/// What a `group { ... }` entry may hold.
+#[diagnostic::on_unimplemented(
+    message = "a `group {{ ... }}` entry holds an iterator of `ChildSpec`s, not `{Self}`",
+    label = "expected children made at run time",
+    note = "for example `(0..n).map(|i| ChildSpec::from_child(format!(\"worker{{i}}\"), worker))`"
+)]
+pub trait IntoChildSpecs {
+    /// The children, in order.
+    fn into_child_specs(self) -> Vec<ChildSpec>;
+}
+
+impl<I: IntoIterator<Item = ChildSpec>> IntoChildSpecs for I {
+    fn into_child_specs(self) -> Vec<ChildSpec> {
+        self.into_iter().collect()
+    }
+}
+
+/// A `group { ... }` entry's children.
+pub fn group(children: impl IntoChildSpecs) -> Vec<ChildSpec> {
+    children.into_child_specs()
+}
+
 /// What an invalid `supervisor!` yields next to its compile errors, so the
 /// code around it still type-checks. Never runs: the program does not build.
 pub fn invalid_tree() -> Result<SupervisorSpec, SpecError> {

@@ -266,6 +266,12 @@ impl ChildSpec {
         self
     }
 
+    /// The same child under another id.
+    pub(crate) fn with_id(mut self, id: impl Into<Arc<str>>) -> Self {
+        self.id = id.into();
+        self
+    }
+
     /// The child's id, unique among its siblings.
     #[must_use]
     pub fn id(&self) -> &str {
@@ -291,6 +297,13 @@ impl ChildSpec {
     #[must_use]
     pub fn shutdown_setting(&self) -> Shutdown {
         self.shutdown
+    }
+}
+
+/// A nested supervisor, as [`ChildSpec::supervisor`] makes it.
+impl From<SupervisorSpec> for ChildSpec {
+    fn from(spec: SupervisorSpec) -> Self {
+        ChildSpec::supervisor(spec)
     }
 }
 

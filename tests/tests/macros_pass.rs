@@ -338,3 +338,51 @@ async fn from_child_builds_a_spec_at_run_time_that_keeps_the_declared_options() 
     ctx.token().cancel();
     declared(ctx, "direct".into()).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn run_time_specs_and_groups_sit_in_their_place_in_a_tree() {
+    use supervisor_core::{ChildSpec, SupervisorSpec};
+    let lab = Lab::new();
+    // Built from configuration: a subtree, and N workers.
+    let n = 3;
+    let subtree = SupervisorSpec::builder("ignored name").child(lab.worker("leaf")).build().unwrap();
+    let workers = (0..n).map(|i| {
+        let lab = lab.clone();
+        ChildSpec::worker(format!("w{i}"), move |ctx: Ctx| {
+            let lab = lab.clone();
+            async move {
+                lab.record(format!("start {}", ctx.id()));
+                ctx.cancelled().await;
+                lab.record(format!("stop {}", ctx.id()));
+            }
+        })
+    });
+    let tree = supervisor! {
+        name: "app",
+        strategy: rest_for_one,
+        children: [
+            first: spec { lab.worker("first") },
+            sub: spec { subtree },
+            workers: group { workers },
+            last: spec { lab.worker("last") },
+        ],
+        shutdown_order: [workers, [first, last], sub],
+    }
+    .unwrap();
+    let ids: Vec<&str> = tree.children().iter().map(ChildSpec::id).collect();
+    assert_eq!(ids, ["first", "sub", "w0", "w1", "w2", "last"], "in their place in start order");
+    let running = tree.start().await.unwrap();
+    assert_eq!(
+        lab.take(),
+        ["0 start first#0", "0 start leaf#0", "0 start w0", "0 start w1", "0 start w2", "0 start last#0"]
+    );
+    // The subtree is reachable by its key.
+    assert_eq!(running.handle().nested("sub").which_children().await.unwrap().len(), 1);
+    running.shutdown().await.unwrap();
+    let stops = lab.take();
+    // The group stops first, together; then first and last together; then sub.
+    assert_eq!(stops.len(), 6, "{stops:?}");
+    let position = |what: &str| stops.iter().position(|s| s.ends_with(what)).unwrap();
+    assert!(["stop w0", "stop w1", "stop w2"].iter().all(|w| position(w) < position("stop first#0")), "{stops:?}");
+    assert!(position("stop last#0") < position("stop leaf#0"), "{stops:?}");
+}

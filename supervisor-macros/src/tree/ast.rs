@@ -50,6 +50,11 @@ pub(crate) enum EntryKind {
     Nested(Box<Tree>),
     /// `key: dynamic { child: function, max: N, intensity: ... }`
     Dynamic { child: syn::Path, max: Option<syn::LitInt>, intensity: Option<Intensity>, span: Span },
+    /// `key: spec { expr }`: a `ChildSpec` or `SupervisorSpec` made at run
+    /// time, named by the key.
+    Prebuilt(syn::Expr),
+    /// `key: group { iter }`: children made at run time, in this place.
+    Group(syn::Expr),
 }
 
 impl Tree {
@@ -167,6 +172,21 @@ impl Entry {
             }
             ([_, TokenTree::Group(body)], Some("dynamic")) if body.delimiter() == Delimiter::Brace => {
                 parse_dynamic(body.span(), body.stream(), errors)?
+            }
+            ([_, TokenTree::Group(body)], Some(word @ ("spec" | "group"))) if body.delimiter() == Delimiter::Brace => {
+                let what = if word == "spec" {
+                    "a `spec { ... }` entry holds an expression: a `ChildSpec` or `SupervisorSpec` made at run time"
+                } else {
+                    "a `group { ... }` entry holds an expression: an iterator of `ChildSpec`s made at run time"
+                };
+                let expr = match syn::parse2::<syn::Expr>(body.stream()) {
+                    Ok(expr) => expr,
+                    Err(_) => {
+                        errors.at(body.span(), what);
+                        return None;
+                    }
+                };
+                if word == "spec" { EntryKind::Prebuilt(expr) } else { EntryKind::Group(expr) }
             }
             _ => parse_call(&key, rest, errors)?,
         };

@@ -47,15 +47,56 @@ fn supervisor(tree: &Tree, name: &TokenStream, krate: &TokenStream) -> TokenStre
         let grace = grace.expand(krate);
         builder = quote!(#builder.abort_grace(#grace));
     }
-    for entry in tree.children.iter().flat_map(|(_, entries, _)| entries) {
-        let child = child(entry, krate);
-        builder = quote!(#builder.child(#child));
+    let entries: Vec<&Entry> = tree.children.iter().flat_map(|(_, entries, _)| entries).collect();
+    // A group's children are made before the builder, so that its ids can
+    // stand in the shutdown order.
+    let mut groups = TokenStream::new();
+    for entry in &entries {
+        if let EntryKind::Group(iter) = &entry.kind {
+            let (specs, ids) = group_idents(entry);
+            let sv_group = respan(sv.clone(), iter.span());
+            groups.extend(quote_spanned! {iter.span()=>
+                let #specs: ::std::vec::Vec<#sv::ChildSpec> = #sv_group::group(#iter);
+                let #ids: ::std::vec::Vec<::std::sync::Arc<str>> =
+                    #specs.iter().map(|spec| ::std::sync::Arc::from(spec.id())).collect();
+            });
+        }
     }
+    for entry in &entries {
+        match &entry.kind {
+            EntryKind::Group(_) => {
+                let (specs, _) = group_idents(entry);
+                builder = quote!(#builder.children(#specs));
+            }
+            _ => {
+                let child = child(entry, krate);
+                builder = quote!(#builder.child(#child));
+            }
+        }
+    }
+    let is_group = |id: &syn::Ident| entries.iter().any(|e| &e.key == id && matches!(e.kind, EntryKind::Group(_)));
     for stage in tree.shutdown_order.iter().flat_map(|(_, stages)| stages) {
-        let ids = stage.iter().map(|id| id.to_string());
-        builder = quote!(#builder.shutdown_stage([#(#ids),*]));
+        let named = stage.iter().filter(|id| !is_group(id)).map(|id| id.to_string());
+        let grouped = stage.iter().filter(|id| is_group(id)).map(|id| group_idents_of(id).1);
+        builder = quote! {
+            #builder.shutdown_stage(
+                [#(::std::sync::Arc::<str>::from(#named)),*]
+                    .into_iter()
+                    #(.chain(#grouped.iter().cloned()))*
+            )
+        };
     }
-    built(builder)
+    let built = built(builder);
+    quote!({ #groups #built })
+}
+
+/// The names a group entry's specs and ids are held by in the expansion.
+fn group_idents(entry: &Entry) -> (syn::Ident, syn::Ident) {
+    group_idents_of(&entry.key)
+}
+
+fn group_idents_of(key: &syn::Ident) -> (syn::Ident, syn::Ident) {
+    (format_ident!("__group_{}", key), format_ident!("__group_ids_{}", key))
 }
 
 fn built(builder: TokenStream) -> TokenStream {
@@ -116,6 +157,11 @@ fn child(entry: &Entry, krate: &TokenStream) -> TokenStream {
             let spec = built(builder);
             quote!(#sv::ChildSpec::supervisor(#spec))
         }
+        EntryKind::Prebuilt(expr) => {
+            let sv_spec = respan(sv.clone(), expr.span());
+            quote_spanned!(expr.span()=> #sv_spec::prebuilt(#id, #expr))
+        }
+        EntryKind::Group(_) => TokenStream::new(),
     }
 }
 
