@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use quote::quote;
 
-const WORDS: [&str; 24] = [
+const WORDS: [&str; 30] = [
     "name",
     "strategy",
     "intensity",
@@ -38,6 +38,12 @@ const WORDS: [&str; 24] = [
     "one_for_all",
     "transient",
     "brutal",
+    "spec",
+    "group",
+    "unsafe",
+    "const",
+    "extern",
+    "instrument",
 ];
 const PUNCTS: [char; 9] = [',', ':', '=', ';', '&', '<', '>', '-', '#'];
 const LITERALS: [&str; 11] =
@@ -162,6 +168,15 @@ fn valid_trees() -> Vec<TokenStream> {
             shutdown_order: [api, [workers, conns], db],
         },
         quote! { name: "x", children: [a: a()] },
+        quote! {
+            name: "run_time",
+            children: [
+                db: spec { ChildSpec::from_child("db", |ctx| db(ctx, cfg.clone())) },
+                pool: group { (0..n).map(|i| make(i)) },
+                sub: spec { built_elsewhere },
+            ],
+            shutdown_order: [pool, [db, sub]],
+        },
     ]
 }
 
@@ -181,6 +196,15 @@ fn valid_children() -> Vec<(TokenStream, TokenStream)> {
             quote!(significant, restart = temporary, wait_ready = 1s),
             quote!(
                 pub async fn job(ctx: Ctx) {}
+            ),
+        ),
+        (
+            quote!(shutdown = brutal),
+            quote!(
+                #[tracing::instrument]
+                async unsafe extern "C" fn forever<'a>(ctx: &Ctx) -> ! {
+                    loop {}
+                }
             ),
         ),
     ]
