@@ -17,6 +17,19 @@ pub(crate) struct Dur {
 impl Dur {
     /// Parses a literal with a unit; zero is an error.
     pub(crate) fn parse(tokens: &TokenStream, what: &str) -> syn::Result<Dur> {
+        let dur = Dur::parse_any(tokens, what)?;
+        if dur.nanos == 0 {
+            let hint = if what.contains("ready") { ": give it time to start, or remove `wait_ready`" } else { "" };
+            return Err(syn::Error::new(dur.span, format!("{what} must be greater than zero{hint}")));
+        }
+        Ok(dur)
+    }
+
+    /// Parses a literal with a unit; zero included.
+    pub(crate) fn parse_any(tokens: &TokenStream, what: &str) -> syn::Result<Dur> {
+        if let Some(error) = spaced_unit(tokens) {
+            return Err(error);
+        }
         let lit: syn::Lit = syn::parse2(tokens.clone()).map_err(|_| {
             syn::Error::new_spanned(tokens, format!("expected a duration for {what}, such as `500ms`, `5s` or `2min`"))
         })?;
@@ -57,10 +70,6 @@ impl Dur {
             return Err(syn::Error::new(span, format!("{what} is too long")));
         }
         let nanos = nanos.round() as u128;
-        if nanos == 0 {
-            let hint = if what.contains("shutdown") { ": use `brutal` to abort at once" } else { "" };
-            return Err(syn::Error::new(span, format!("{what} must be greater than zero{hint}")));
-        }
         Ok(Dur { nanos, span })
     }
 
@@ -70,6 +79,20 @@ impl Dur {
         let nanos = (self.nanos % 1_000_000_000) as u32;
         quote_spanned!(self.span=> #krate::__private::Duration::new(#secs, #nanos))
     }
+}
+
+/// `5 s` or `5 secs`: a number, a space, and a unit (or a spelling of one).
+fn spaced_unit(stream: &TokenStream) -> Option<syn::Error> {
+    let tokens: Vec<proc_macro2::TokenTree> = stream.clone().into_iter().collect();
+    let [proc_macro2::TokenTree::Literal(number), proc_macro2::TokenTree::Ident(unit)] = &tokens[..] else {
+        return None;
+    };
+    let unit = unit.to_string();
+    let unit = alias(&unit).or_else(|| UNITS.iter().copied().find(|u| *u == unit))?;
+    Some(syn::Error::new_spanned(
+        stream,
+        format!("write the unit right after the number, without a space: `{number}{unit}`"),
+    ))
 }
 
 /// The unit meant by a common spelling that is not one of ours.

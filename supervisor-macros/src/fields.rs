@@ -2,7 +2,7 @@
 //! malformed field is an error and the rest are still read, so one input
 //! reports all its mistakes at once.
 
-use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Spacing, Span, TokenStream, TokenTree};
 
 use crate::errors::Errors;
 
@@ -86,8 +86,37 @@ pub(crate) fn split_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
     segments
 }
 
+/// [`split_commas`] for `key: value` lists, where a comma left out shows as
+/// a second `key:` inside one segment: that is reported, and the segment
+/// split there, so the rest reads as if the comma were there.
+pub(crate) fn split_keyed(tokens: TokenStream, errors: &mut Errors) -> Vec<Vec<TokenTree>> {
+    let mut out = Vec::new();
+    for segment in split_commas(tokens) {
+        let mut start = 0;
+        for i in 3..segment.len() {
+            let starts_key = matches!(&segment[i], TokenTree::Ident(_))
+                && matches!(&segment[i + 1..], [TokenTree::Punct(p), ..] if p.as_char() == ':' && p.spacing() == Spacing::Alone)
+                && !matches!(&segment[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
+            if starts_key && i > start + 2 {
+                errors.at(
+                    segment[i].span(),
+                    format!("expected `,` before `{}`: separate entries with commas", segment[i]),
+                );
+                out.push(segment[start..i].to_vec());
+                start = i;
+            }
+        }
+        out.push(segment[start..].to_vec());
+    }
+    out
+}
+
 pub(crate) fn parse_fields(tokens: TokenStream, sep: Sep, errors: &mut Errors) -> Vec<Field> {
-    split_commas(tokens).into_iter().filter_map(|segment| parse_field(segment, sep, errors)).collect()
+    let segments = match sep {
+        Sep::Colon => split_keyed(tokens, errors),
+        Sep::Eq => split_commas(tokens),
+    };
+    segments.into_iter().filter_map(|segment| parse_field(segment, sep, errors)).collect()
 }
 
 fn parse_field(segment: Vec<TokenTree>, sep: Sep, errors: &mut Errors) -> Option<Field> {

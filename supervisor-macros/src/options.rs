@@ -66,7 +66,8 @@ impl ChildOptions {
                     let kind = match word(tokens).map(|w| w.to_string()).as_deref() {
                         Some("brutal") => ShutdownKind::Brutal,
                         Some("infinity") => ShutdownKind::Infinity,
-                        _ => ShutdownKind::Timeout(Dur::parse(tokens, "the shutdown timeout").map_err(|e| {
+                        // Zero is valid: ask, then abort at once.
+                        _ => ShutdownKind::Timeout(Dur::parse_any(tokens, "the shutdown timeout").map_err(|e| {
                             let hint = "`brutal`, `infinity`, or a timeout such as `10s`";
                             match word(tokens) {
                                 Some(w) => {

@@ -386,3 +386,15 @@ async fn run_time_specs_and_groups_sit_in_their_place_in_a_tree() {
     assert!(["stop w0", "stop w1", "stop w2"].iter().all(|w| position(w) < position("stop first#0")), "{stops:?}");
     assert!(position("stop last#0") < position("stop leaf#0"), "{stops:?}");
 }
+
+/// `shutdown = 0s`: ask, then abort at once.
+#[child(shutdown = 0s)]
+async fn quick_to_go(ctx: Ctx) {
+    ctx.cancelled().await;
+}
+
+#[test]
+fn a_zero_shutdown_timeout_is_valid() {
+    let tree = supervisor! { name: "app", children: [q: quick_to_go()] }.unwrap();
+    assert_eq!(tree.children()[0].shutdown_setting(), Shutdown::Timeout(Duration::ZERO));
+}

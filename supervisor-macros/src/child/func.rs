@@ -96,6 +96,12 @@ impl<'a> ChildFn<'a> {
             }
             ReturnType::Type(_, ty) => (**ty).clone(),
         };
+        if let Some(object) = unsendable_error(&output) {
+            errors.on(
+                object,
+                "a child's error is reported by its supervisor, on another task, so it must be `Send`: write `dyn std::error::Error + Send + Sync`",
+            );
+        }
         if let Type::ImplTrait(_) = output {
             errors.at(output.span(), "a child returns `()`, `Result<(), E>` or a never type, not `impl Trait`");
         }
@@ -107,6 +113,28 @@ impl<'a> ChildFn<'a> {
             ReturnType::Default => self.function.sig.ident.span(),
             ReturnType::Type(_, ty) => ty.span(),
         }
+    }
+}
+
+/// A `dyn ...Error` object inside `ty` (such as `Result<(), Box<dyn Error>>`)
+/// without a `Send` bound.
+fn unsendable_error(ty: &Type) -> Option<&syn::TypeTraitObject> {
+    let bound_named = |object: &syn::TypeTraitObject, name: &str| {
+        object.bounds.iter().any(|bound| {
+            matches!(bound, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == name))
+        })
+    };
+    match ty {
+        Type::TraitObject(object) if bound_named(object, "Error") && !bound_named(object, "Send") => Some(object),
+        Type::Path(path) => path.path.segments.iter().find_map(|segment| match &segment.arguments {
+            syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::Type(ty) => unsendable_error(ty),
+                _ => None,
+            }),
+            _ => None,
+        }),
+        Type::Paren(inner) => unsendable_error(&inner.elem),
+        _ => None,
     }
 }
 

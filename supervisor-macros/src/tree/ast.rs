@@ -6,7 +6,7 @@ use quote::quote;
 
 use crate::duration::Dur;
 use crate::errors::Errors;
-use crate::fields::{Field, Sep, Value, first, parse_fields, span_of, split_commas, word};
+use crate::fields::{Field, Sep, Value, first, parse_fields, span_of, split_commas, split_keyed, word};
 use crate::options::{CHILD_KEYS, ChildOptions};
 use crate::suggest;
 
@@ -105,7 +105,7 @@ impl Tree {
             }
             "children" if first(&self.children, key, errors) => {
                 if let Some(group) = errors.ok(bracketed(field, "children: [db: pool(), api: server()]")) {
-                    let segments = split_commas(group.stream());
+                    let segments = split_keyed(group.stream(), errors);
                     let written = segments.len();
                     let entries = segments.into_iter().filter_map(|segment| Entry::parse(segment, errors)).collect();
                     self.children = Some((group.span(), entries, written));

@@ -77,6 +77,10 @@ fn supervisor(tree: &Tree, name: &TokenStream, krate: &TokenStream) -> TokenStre
     let is_group = |id: &syn::Ident| entries.iter().any(|e| &e.key == id && matches!(e.kind, EntryKind::Group(_)));
     for stage in tree.shutdown_order.iter().flat_map(|(_, stages)| stages) {
         let named = stage.iter().filter(|id| !is_group(id)).map(|id| id.to_string());
+        if !stage.iter().any(is_group) {
+            builder = quote!(#builder.shutdown_stage([#(#named),*]));
+            continue;
+        }
         let grouped = stage.iter().filter(|id| is_group(id)).map(|id| group_idents_of(id).1);
         builder = quote! {
             #builder.shutdown_stage(

@@ -50,7 +50,9 @@ pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
                 errors.at(id.span(), format!("`{name}` appears twice in `shutdown_order`: name every child once"));
             }
         }
-        let missing: Vec<&str> = known_refs.iter().copied().filter(|k| !named.contains(*k)).collect();
+        let mut missing: Vec<&str> = known_refs.iter().copied().filter(|k| !named.contains(*k)).collect();
+        // Two children of one name are reported above; list the name once.
+        missing.dedup();
         if !missing.is_empty() {
             errors.at(*span, format!("`shutdown_order` leaves out `{}`: name every child once", missing.join("`, `")));
         }

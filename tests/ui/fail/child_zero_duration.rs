@@ -1,6 +1,6 @@
 use supervisor_core::{child, Ctx};
 
-#[child(shutdown = 0s)]
+#[child(wait_ready = 0s)]
 async fn worker(ctx: Ctx) {
     ctx.cancelled().await;
 }

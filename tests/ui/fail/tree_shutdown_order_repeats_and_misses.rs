@@ -1,0 +1,14 @@
+use supervisor_core::{Ctx, child, supervisor};
+
+#[child]
+async fn worker(ctx: Ctx) {
+    ctx.cancelled().await;
+}
+
+fn main() {
+    let _ = supervisor! {
+        name: "app",
+        children: [a: worker(), b: worker(), c: worker()],
+        shutdown_order: [b, b],
+    };
+}
