@@ -30,22 +30,18 @@ pub struct Tally {
 #[derive(Clone)]
 struct Listener(Arc<TcpListener>);
 
-/// One accepted connection, handed to a new child.
-#[derive(Clone)]
-struct Conn(Arc<tokio::sync::Mutex<Option<TcpStream>>>);
-
 /// Accepts connections and starts a handler for each. It needs a handle
 /// to its sibling, so it is added to the running tree with a builder.
 async fn acceptor(ctx: Ctx, listener: Listener, conns: SupervisorHandle, tally: Arc<Tally>) -> Result<(), String> {
-    let conns: DynamicHandle<(Conn, Arc<Tally>)> = conns.dynamic();
+    let conns: DynamicHandle<(TcpStream, Arc<Tally>)> = conns.dynamic();
     loop {
         let (stream, _) = tokio::select! {
             () = ctx.cancelled() => return Ok(()),
             accepted = listener.0.accept() => accepted.map_err(|e| e.to_string())?,
         };
         tally.connections.fetch_add(1, Ordering::Relaxed);
-        let conn = Conn(Arc::new(tokio::sync::Mutex::new(Some(stream))));
-        if let Err(error) = conns.start_child((conn, tally.clone())).await {
+        // A temporary child: the stream is moved into its one start.
+        if let Err(error) = conns.start_child((stream, tally.clone())).await {
             tracing::warn!(%error, "connection refused");
         }
     }
@@ -55,8 +51,7 @@ async fn acceptor(ctx: Ctx, listener: Listener, conns: SupervisorHandle, tally: 
 /// a helper of its incarnation (`ctx.spawn_named`): both end with it, and a
 /// reader that fails on the line `poison` fails the connection, by name.
 #[child(restart = temporary, shutdown = 500ms)]
-async fn connection(ctx: Ctx, (conn, tally): (Conn, Arc<Tally>)) -> Result<(), String> {
-    let Some(stream) = conn.0.lock().await.take() else { return Ok(()) };
+async fn connection(ctx: Ctx, (stream, tally): (TcpStream, Arc<Tally>)) -> Result<(), String> {
     let (read, write) = stream.into_split();
     let (echo, to_write) = mpsc::channel(16);
     let (closed, client_gone) = oneshot::channel();

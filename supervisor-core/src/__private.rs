@@ -49,9 +49,57 @@ impl<F, O> std::fmt::Debug for Child<F, O> {
 
 /// The options a `#[child]` attribute declares, applied to a spec.
 pub trait ChildOptions: 'static {
+    /// How a dynamic child's arguments reach it: [`Cloned`] for every
+    /// start, or [`Moved`] into its one start (a temporary child).
+    type Args;
     /// Sets the declared options on a spec.
     fn apply(spec: ChildSpec) -> ChildSpec;
 }
+
+/// Arguments cloned for every start: a child that may restart.
+pub struct Cloned;
+
+/// Arguments moved into a child's one start: a temporary child.
+pub struct Moved;
+
+/// The arguments of a dynamic child, under its policy `P`.
+#[diagnostic::on_unimplemented(
+    message = "a dynamic child that may restart gets its arguments cloned for every start, so `{Self}` must be `Clone + Send + Sync + 'static`",
+    label = "these arguments cannot be cloned for a restart",
+    note = "make the child `restart = temporary` (never restarted: its arguments are moved in and need only be `Send`), or wrap the values in an `Arc`"
+)]
+pub trait TemplateArg<P>: Sized + Send + 'static {
+    /// The template of children that run `child(ctx, args)`.
+    fn template<F, R>(child: F) -> ChildTemplate<Self>
+    where
+        F: Fn(Ctx, Self) -> R + Send + Sync + 'static,
+        R: ChildOutput;
+}
+
+impl<T: ChildArg> TemplateArg<Cloned> for T {
+    fn template<F, R>(child: F) -> ChildTemplate<Self>
+    where
+        F: Fn(Ctx, Self) -> R + Send + Sync + 'static,
+        R: ChildOutput,
+    {
+        ChildTemplate::new(move |ctx: Ctx, args: T| std::future::IntoFuture::into_future(child(ctx, args)))
+            .map_prototype(<R::Options as ChildOptions>::apply)
+    }
+}
+
+impl<T: Send + 'static> TemplateArg<Moved> for T {
+    fn template<F, R>(child: F) -> ChildTemplate<Self>
+    where
+        F: Fn(Ctx, Self) -> R + Send + Sync + 'static,
+        R: ChildOutput,
+    {
+        ChildTemplate::temporary(move |ctx: Ctx, args: T| std::future::IntoFuture::into_future(child(ctx, args)))
+            .map_prototype(<R::Options as ChildOptions>::apply)
+    }
+}
+
+/// The argument policy of the `#[child]` function whose calls are `R`.
+pub type ArgsOf<R> = <<R as ChildOutput>::Options as ChildOptions>::Args;
 
 pub use crate::child_spec::DeclaredChild as ChildOutput;
 
@@ -96,9 +144,11 @@ pub fn assert_child_return<R: ChildReturn>() {}
     label = "expected an `async fn` marked with `#[child]`",
     note = "the `child:` of a `dynamic` entry is a `#[child]` function; `start_child` passes its arguments"
 )]
-pub trait TemplateFn<A, Marker> {
-    /// The template, with the function's declared options.
-    fn into_template(self) -> ChildTemplate<A>;
+pub trait TemplateFn<A, Marker>: Send + Sync + 'static {
+    /// What a call returns.
+    type Output: ChildOutput;
+    /// Calls it with its `Ctx` and its arguments as one value.
+    fn call(&self, ctx: Ctx, args: A) -> Self::Output;
 }
 
 macro_rules! template_fn {
@@ -107,14 +157,12 @@ macro_rules! template_fn {
         where
             F: Fn(Ctx, $($arg),*) -> R + Send + Sync + 'static,
             R: ChildOutput,
-            $($arg: ChildArg,)*
         {
+            type Output = R;
+
             #[allow(non_snake_case)]
-            fn into_template(self) -> ChildTemplate<template_args!($($arg),*)> {
-                ChildTemplate::new(move |ctx: Ctx, template_args!($($arg),*): template_args!($($arg),*)| {
-                    std::future::IntoFuture::into_future(self(ctx, $($arg),*))
-                })
-                .map_prototype(R::Options::apply)
+            fn call(&self, ctx: Ctx, template_args!($($arg),*): template_args!($($arg),*)) -> R {
+                self(ctx, $($arg),*)
             }
         }
     };
@@ -134,9 +182,14 @@ template_fn!(A1, A2, A3, A4);
 template_fn!(A1, A2, A3, A4, A5);
 template_fn!(A1, A2, A3, A4, A5, A6);
 
-/// The template of a `dynamic` entry.
-pub fn template<F: TemplateFn<A, M>, A, M>(child: F) -> ChildTemplate<A> {
-    child.into_template()
+/// The template of a `dynamic` entry. Its arguments are checked here, by
+/// the function's policy, so a wrong one is reported as such.
+pub fn template<F, A, M>(child: F) -> ChildTemplate<A>
+where
+    F: TemplateFn<A, M>,
+    A: TemplateArg<ArgsOf<F::Output>>,
+{
+    A::template(move |ctx: Ctx, args: A| child.call(ctx, args))
 }
 
 /// What a `spec { ... }` entry may hold.

@@ -46,7 +46,16 @@ type Make = Arc<dyn Fn(Box<dyn Any + Send>, bool) -> Option<Body> + Send + Sync>
 pub struct ChildTemplate<A> {
     prototype: ChildSpec,
     make: Make,
+    /// Its arguments are moved into a child's one start (not cloned): its
+    /// children must be temporary.
+    moved: bool,
     _args: PhantomData<fn(A)>,
+}
+
+impl<A> std::fmt::Debug for ChildTemplate<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildTemplate").field("prototype", &self.prototype).field("moved", &self.moved).finish()
+    }
 }
 
 impl<A: Clone + Send + Sync + 'static> ChildTemplate<A> {
@@ -71,7 +80,12 @@ impl<A: Clone + Send + Sync + 'static> ChildTemplate<A> {
             };
             Some(Body::Worker(launch))
         });
-        ChildTemplate { prototype: ChildSpec::worker("template", |_ctx: Ctx| async {}), make, _args: PhantomData }
+        ChildTemplate {
+            prototype: ChildSpec::worker("template", |_ctx: Ctx| async {}),
+            make,
+            moved: false,
+            _args: PhantomData,
+        }
     }
 
     /// Children that are supervisors: every start of a child makes its
@@ -112,7 +126,49 @@ impl<A: Clone + Send + Sync + 'static> ChildTemplate<A> {
         let prototype = ChildSpec::worker("template", |_ctx: Ctx| async {})
             .shutdown(crate::Shutdown::supervisor_default())
             .waits_as_supervisor();
-        ChildTemplate { prototype, make, _args: PhantomData }
+        ChildTemplate { prototype, make, moved: false, _args: PhantomData }
+    }
+}
+
+impl<A: Send + 'static> ChildTemplate<A> {
+    /// Temporary children, which are never restarted: each runs
+    /// `child(ctx, args)` once, its arguments moved in, so they need be
+    /// neither `Clone` nor `Sync` (a connection's socket, say). Its
+    /// children are temporary; a builder that makes them otherwise returns
+    /// [`SpecError::MovedArguments`].
+    ///
+    /// ```
+    /// use supervisor_core::{ChildTemplate, Ctx, SupervisorSpec};
+    ///
+    /// struct Socket; // neither Clone nor Sync
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let template = ChildTemplate::temporary(|ctx: Ctx, socket: Socket| async move {
+    ///     let _socket = socket;
+    ///     ctx.cancelled().await;
+    /// });
+    /// let running = SupervisorSpec::dynamic("conns", template).build()?.start().await?;
+    /// running.handle().dynamic::<Socket>().start_child(Socket).await?;
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn temporary<F, Fut>(child: F) -> Self
+    where
+        F: Fn(Ctx, A) -> Fut + Send + Sync + 'static,
+        Fut: crate::WorkerFuture,
+    {
+        let child = Arc::new(child);
+        let make: Make = Arc::new(move |args: Box<dyn Any + Send>, _once: bool| {
+            let args: A = *args.downcast::<A>().ok()?;
+            let (child, args) = (child.clone(), std::sync::Mutex::new(Some(args)));
+            Some(Body::Worker(launcher_once(move |ctx| {
+                let args = args.lock().ok()?.take()?;
+                Some(child(ctx, args))
+            })))
+        });
+        let prototype = ChildSpec::worker("template", |_ctx: Ctx| async {}).restart(Restart::Temporary);
+        ChildTemplate { prototype, make, moved: true, _args: PhantomData }
     }
 }
 
@@ -207,6 +263,7 @@ impl SupervisorSpec {
         DynamicBuilder {
             builder: SupervisorSpec::builder(name),
             template: Template { prototype: template.prototype, make: template.make, max_children: usize::MAX },
+            moved: template.moved,
         }
     }
 }
@@ -218,6 +275,7 @@ impl SupervisorSpec {
 pub struct DynamicBuilder {
     builder: SupervisorBuilder,
     template: Template,
+    moved: bool,
 }
 
 impl DynamicBuilder {
@@ -259,6 +317,9 @@ impl DynamicBuilder {
     /// A [`SpecError`] for an invalid name, period, grace or template policy.
     pub fn build(self) -> Result<SupervisorSpec, SpecError> {
         check_child(&self.template.prototype, crate::AutoShutdown::Never)?;
+        if self.moved && self.template.prototype.restart != Restart::Temporary {
+            return Err(SpecError::MovedArguments { child: self.template.prototype.id.clone() });
+        }
         let mut spec = self.builder.build()?;
         spec.dynamic = Some(Arc::new(self.template));
         Ok(spec)

@@ -68,6 +68,16 @@ pub enum SpecError {
         /// The child.
         child: Arc<str>,
     },
+    /// A child template that moves its arguments into its children
+    /// ([`ChildTemplate::temporary`](crate::ChildTemplate::temporary)) made
+    /// to restart them, which would need a copy.
+    #[error(
+        "child template `{child}` moves its arguments into each child, so its children are temporary: remove `restart`, or take `Clone` arguments with `ChildTemplate::new`"
+    )]
+    MovedArguments {
+        /// The template's id.
+        child: Arc<str>,
+    },
     /// A readiness timeout of zero.
     #[error("child `{child}` has a ready timeout of zero: give it time to start, or do not wait for it")]
     ZeroReadyTimeout {

@@ -107,6 +107,11 @@ impl ChildOptions {
         true
     }
 
+    /// Whether it declares `restart = temporary`.
+    pub(crate) fn is_temporary(&self) -> bool {
+        matches!(self.restart, Some((RestartKind::Temporary, _)))
+    }
+
     /// Checks combinations. `restart_is_known`: the restart type is the one
     /// given here or the default (an attribute), not one declared elsewhere
     /// (a tree entry overriding a `#[child]`).

@@ -153,3 +153,31 @@ async fn a_hundred_thousand_children_start_and_stop_leaving_no_task() {
     assert!(report.children.iter().all(|c| c.exit == Some(ExitReason::Stopped)));
     assert!(alive_tasks_return_to(baseline).await, "tasks left alive after shutdown");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_temporary_dynamic_child_takes_arguments_that_cannot_be_cloned() {
+    // Neither Clone nor Sync.
+    struct Socket(std::cell::Cell<u8>);
+    #[supervisor_core::child(restart = temporary)]
+    async fn connection(ctx: Ctx, socket: Socket) {
+        let _ = socket.0.get();
+        ctx.cancelled().await;
+    }
+    let tree = supervisor_core::supervisor! { name: "app", children: [conns: dynamic { child: connection }] }.unwrap();
+    let running = tree.start().await.unwrap();
+    let conns = running.handle().nested("conns").dynamic::<Socket>();
+    conns.start_child(Socket(std::cell::Cell::new(7))).await.unwrap();
+    assert_eq!(conns.count_children().await.unwrap().active, 1);
+    running.shutdown().await.unwrap();
+}
+
+#[test]
+fn a_template_that_moves_its_arguments_cannot_be_made_to_restart() {
+    let template = ChildTemplate::temporary(|ctx: Ctx, n: u32| async move {
+        let _ = n;
+        ctx.cancelled().await;
+    })
+    .restart(Restart::Permanent);
+    let error = SupervisorSpec::dynamic("d", template).build().unwrap_err();
+    assert!(matches!(error, supervisor_core::SpecError::MovedArguments { .. }), "{error}");
+}

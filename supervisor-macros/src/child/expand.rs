@@ -17,6 +17,9 @@ pub(super) fn expand(attr: &ChildAttr, child: &ChildFn<'_>) -> TokenStream {
     let output = &child.output;
     let options_type = format_ident!("__{}_child_options", name);
     let applied = options.apply(quote!(spec), krate);
+    // A temporary child is never restarted: a dynamic one gets its
+    // arguments moved in, so they need not be `Clone`.
+    let args_policy = if options.is_temporary() { quote!(Moved) } else { quote!(Cloned) };
     let output_check = quote_spanned!(child.output_span()=>
         #krate::__private::assert_child_return::<#output>
     );
@@ -48,6 +51,7 @@ pub(super) fn expand(attr: &ChildAttr, child: &ChildFn<'_>) -> TokenStream {
         #vis struct #options_type;
 
         impl #krate::__private::ChildOptions for #options_type {
+            type Args = #krate::__private::#args_policy;
             fn apply(spec: #krate::__private::ChildSpec) -> #krate::__private::ChildSpec {
                 #applied
             }
