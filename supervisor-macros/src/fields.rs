@@ -159,12 +159,27 @@ fn is_path_sep(sep: Sep, rest: &[TokenTree]) -> bool {
 }
 
 /// Reports a key given twice; returns whether `slot` was still empty.
-pub(crate) fn first<T>(slot: &Option<T>, key: &Ident, errors: &mut Errors) -> bool {
-    if slot.is_some() {
-        errors.at(key.span(), format!("`{key}` is given twice: keep one"));
-        return false;
+/// The keys of one list read so far: the one way a key given twice is
+/// found, whatever became of its first value (even one that did not parse).
+#[derive(Default)]
+pub(crate) struct Seen(Vec<String>);
+
+impl Seen {
+    /// Whether `key` is new in this list; if not, says so.
+    pub(crate) fn first(&mut self, key: &Ident, errors: &mut Errors) -> bool {
+        let name = key.to_string();
+        if self.0.contains(&name) {
+            errors.at(key.span(), format!("`{key}` is given twice: keep one"));
+            return false;
+        }
+        self.0.push(name);
+        true
     }
-    true
+
+    /// Whether `key` was written (whatever its value).
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|k| k == key)
+    }
 }
 
 /// The same tokens, every one spanned at `span`, so that an error about

@@ -7,7 +7,7 @@ use quote::quote_spanned;
 
 use crate::duration::Dur;
 use crate::errors::Errors;
-use crate::fields::{Field, Sep, Value, first, parse_fields, span_of, word};
+use crate::fields::{Field, Seen, Sep, Value, parse_fields, span_of, word};
 use crate::suggest;
 
 pub(crate) const CHILD_KEYS: [&str; 5] = ["restart", "shutdown", "backoff", "significant", "wait_ready"];
@@ -44,7 +44,7 @@ pub(crate) struct ChildOptions {
     significant: Option<(bool, Span)>,
     wait_ready: Option<Dur>,
     /// Keys seen, to report a key given twice even when its value was bad.
-    seen: Vec<String>,
+    seen: Seen,
 }
 
 impl ChildOptions {
@@ -54,11 +54,9 @@ impl ChildOptions {
         if !CHILD_KEYS.contains(&name.as_str()) {
             return false;
         }
-        if self.seen.contains(&name) {
-            errors.at(field.key.span(), format!("`{name}` is given twice: keep one"));
+        if !self.seen.first(&field.key, errors) {
             return true;
         }
-        self.seen.push(name.clone());
         match name.as_str() {
             "restart" => self.restart = errors.ok(parse_restart(field, sep)),
             "shutdown" => {
@@ -199,23 +197,24 @@ fn parse_restart(field: &Field, sep: Sep) -> syn::Result<(RestartKind, Span)> {
 
 fn parse_backoff(span: Span, tokens: TokenStream, sep: Sep, errors: &mut Errors) -> Option<BackoffOpts> {
     let (mut min, mut max, mut jitter, mut reset_after) = (None, None, None, None);
+    let mut seen = Seen::default();
     for field in parse_fields(tokens, sep, errors) {
         let name = field.name();
         let key = &field.key;
+        if !seen.first(key, errors) {
+            continue;
+        }
         match name.as_str() {
-            "min" if first(&min, key, errors) => {
+            "min" => {
                 min = errors.ok(field.tokens(sep, "50ms").and_then(|t| Dur::parse(t, "backoff min")));
             }
-            "max" if first(&max, key, errors) => {
+            "max" => {
                 max = errors.ok(field.tokens(sep, "5s").and_then(|t| Dur::parse(t, "backoff max")));
             }
-            "jitter" if first(&jitter, key, errors) => {
-                jitter = errors.ok(field.tokens(sep, "0.2").and_then(parse_jitter))
-            }
-            "reset_after" if first(&reset_after, key, errors) => {
+            "jitter" => jitter = errors.ok(field.tokens(sep, "0.2").and_then(parse_jitter)),
+            "reset_after" => {
                 reset_after = errors.ok(field.tokens(sep, "30s").and_then(|t| Dur::parse(t, "backoff reset_after")));
             }
-            "min" | "max" | "jitter" | "reset_after" => {}
             other => errors.at(key.span(), suggest::unknown("backoff key", other, &BACKOFF_KEYS)),
         }
     }

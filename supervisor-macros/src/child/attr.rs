@@ -18,12 +18,13 @@ impl ChildAttr {
     pub(super) fn parse(args: TokenStream, errors: &mut Errors) -> ChildAttr {
         let mut options = ChildOptions::default();
         let mut krate: Option<TokenStream> = None;
+        let mut seen_crate = crate::fields::Seen::default();
         for field in parse_fields(args, Sep::Eq, errors) {
             if options.take(&field, Sep::Eq, errors) {
                 continue;
             }
             if field.name() == "crate" {
-                if crate::fields::first(&krate, &field.key, errors) {
+                if seen_crate.first(&field.key, errors) {
                     let path = field.tokens(Sep::Eq, "::supervisor_core").and_then(crate_path);
                     krate = errors.ok(path.map(|p| quote!(#p)));
                 }

@@ -6,14 +6,25 @@ use quote::quote;
 
 use crate::duration::Dur;
 use crate::errors::Errors;
-use crate::fields::{Field, Sep, Value, first, parse_fields, span_of, split_commas, split_keyed, word};
+use crate::fields::{Field, Seen, Sep, Value, parse_fields, span_of, split_commas, split_keyed, word};
 use crate::options::{CHILD_KEYS, ChildOptions};
 use crate::suggest;
 
 const TOP_KEYS: [&str; 8] =
     ["name", "strategy", "intensity", "auto_shutdown", "abort_grace", "children", "shutdown_order", "crate"];
-const STRATEGIES: [&str; 3] = ["one_for_one", "one_for_all", "rest_for_one"];
-const AUTO_SHUTDOWNS: [&str; 3] = ["never", "any_significant", "all_significant"];
+/// A choice among named values, parsed to its variant with its span: the
+/// expansion names the variant and never reads the word again.
+pub(crate) struct Choice {
+    /// The variant of supervisor-core's enum, such as `RestForOne`.
+    pub(crate) variant: &'static str,
+    pub(crate) span: Span,
+}
+
+/// How each strategy and auto-shutdown is spelt, and its variant.
+const STRATEGIES: [(&str, &str); 3] =
+    [("one_for_one", "OneForOne"), ("one_for_all", "OneForAll"), ("rest_for_one", "RestForOne")];
+const AUTO_SHUTDOWNS: [(&str, &str); 3] =
+    [("never", "Never"), ("any_significant", "AnySignificant"), ("all_significant", "AllSignificant")];
 const DYNAMIC_KEYS: [&str; 3] = ["child", "max", "intensity"];
 
 pub(crate) struct Intensity {
@@ -26,9 +37,9 @@ pub(crate) struct Intensity {
 pub(crate) struct Tree {
     pub(crate) span: Span,
     pub(crate) name: Option<syn::LitStr>,
-    pub(crate) strategy: Option<Ident>,
+    pub(crate) strategy: Option<Choice>,
     pub(crate) intensity: Option<Intensity>,
-    pub(crate) auto_shutdown: Option<Ident>,
+    pub(crate) auto_shutdown: Option<Choice>,
     pub(crate) abort_grace: Option<Dur>,
     /// The brackets' span, the entries read, and how many were written.
     pub(crate) children: Option<(Span, Vec<Entry>, usize)>,
@@ -36,6 +47,8 @@ pub(crate) struct Tree {
     pub(crate) krate: Option<TokenStream>,
     /// For a nested supervisor: its own options as a child of its parent.
     pub(crate) options: ChildOptions,
+    /// Every key written, good value or not.
+    pub(crate) keys: Seen,
 }
 
 pub(crate) struct Entry {
@@ -71,9 +84,12 @@ impl Tree {
             shutdown_order: None,
             krate: None,
             options: ChildOptions::default(),
+            keys: Seen::default(),
         };
         for field in parse_fields(tokens, Sep::Colon, errors) {
-            tree.take(&field, nested, errors);
+            if tree.keys.first(&field.key, errors) {
+                tree.take(&field, nested, errors);
+            }
         }
         tree
     }
@@ -83,27 +99,27 @@ impl Tree {
         let name = field.name();
         match name.as_str() {
             "name" if nested => errors.at(key.span(), "a nested supervisor is named by its entry's key: remove `name`"),
-            "name" if first(&self.name, key, errors) => {
+            "name" => {
                 let name = field.tokens(Sep::Colon, "\"app\"").and_then(|t| {
                     syn::parse2::<syn::LitStr>(t.clone())
                         .map_err(|_| syn::Error::new(span_of(t), "`name` is a string literal, such as `name: \"app\"`"))
                 });
                 self.name = errors.ok(name);
             }
-            "strategy" if first(&self.strategy, key, errors) => {
+            "strategy" => {
                 self.strategy = errors.ok(one_of(field, "strategy", &STRATEGIES));
             }
-            "auto_shutdown" if first(&self.auto_shutdown, key, errors) => {
+            "auto_shutdown" => {
                 self.auto_shutdown = errors.ok(one_of(field, "auto_shutdown", &AUTO_SHUTDOWNS));
             }
-            "abort_grace" if first(&self.abort_grace, key, errors) => {
+            "abort_grace" => {
                 self.abort_grace =
                     errors.ok(field.tokens(Sep::Colon, "1s").and_then(|t| Dur::parse(t, "the abort grace")));
             }
-            "intensity" if first(&self.intensity, key, errors) => {
+            "intensity" => {
                 self.intensity = errors.ok(field.tokens(Sep::Colon, "3 per 10s").and_then(parse_intensity));
             }
-            "children" if first(&self.children, key, errors) => {
+            "children" => {
                 if let Some(group) = errors.ok(bracketed(field, "children: [db: pool(), api: server()]")) {
                     let segments = split_keyed(group.stream(), errors);
                     let written = segments.len();
@@ -111,18 +127,16 @@ impl Tree {
                     self.children = Some((group.span(), entries, written));
                 }
             }
-            "shutdown_order" if first(&self.shutdown_order, key, errors) => {
+            "shutdown_order" => {
                 if let Some(group) = errors.ok(bracketed(field, "shutdown_order: [api, [workers, cache], db]")) {
                     self.shutdown_order = Some((group.span(), parse_stages(group.stream(), errors)));
                 }
             }
             "crate" if nested => errors.at(key.span(), "`crate` is given once, at the top of the tree"),
-            "crate" if first(&self.krate, key, errors) => {
+            "crate" => {
                 let path = field.tokens(Sep::Colon, "::supervisor_core").and_then(crate::fields::crate_path);
                 self.krate = errors.ok(path.map(|p| quote!(#p)));
             }
-            "name" | "strategy" | "auto_shutdown" | "abort_grace" | "intensity" | "children" | "shutdown_order"
-            | "crate" => {}
             _ if nested && self.options.take(field, Sep::Colon, errors) => {}
             other if CHILD_KEYS.contains(&other) => errors.at(
                 key.span(),
@@ -247,10 +261,14 @@ fn parse_call(key: &Ident, mut rest: Vec<TokenTree>, errors: &mut Errors) -> Opt
 
 fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option<EntryKind> {
     let (mut child, mut max, mut intensity) = (None, None, None);
+    let mut seen = Seen::default();
     for field in parse_fields(tokens, Sep::Colon, errors) {
         let key = &field.key;
+        if !seen.first(key, errors) {
+            continue;
+        }
         match field.name().as_str() {
-            "child" if first(&child, key, errors) => {
+            "child" => {
                 let path = field.tokens(Sep::Colon, "worker").and_then(|t| {
                     syn::parse2::<syn::Path>(t.clone()).map_err(|_| {
                         syn::Error::new(span_of(t), "`child` names a `#[child]` function, without arguments")
@@ -258,7 +276,7 @@ fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option
                 });
                 child = errors.ok(path);
             }
-            "max" if first(&max, key, errors) => {
+            "max" => {
                 let lit = field.tokens(Sep::Colon, "1000").and_then(|t| {
                     let lit = syn::parse2::<syn::LitInt>(t.clone()).map_err(|_| {
                         syn::Error::new(span_of(t), "`max` is a whole number of children, such as `max: 1000`")
@@ -271,10 +289,9 @@ fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option
                 });
                 max = errors.ok(lit);
             }
-            "intensity" if first(&intensity, key, errors) => {
+            "intensity" => {
                 intensity = errors.ok(field.tokens(Sep::Colon, "3 per 10s").and_then(parse_intensity));
             }
-            "child" | "max" | "intensity" => {}
             other => errors.at(key.span(), suggest::unknown("dynamic key", other, &DYNAMIC_KEYS)),
         }
     }
@@ -285,15 +302,16 @@ fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option
     Some(EntryKind::Dynamic { child, max, intensity, span })
 }
 
-fn one_of(field: &Field, what: &str, choices: &[&str]) -> syn::Result<Ident> {
-    let tokens = field.tokens(Sep::Colon, choices[0])?;
+fn one_of(field: &Field, what: &str, choices: &[(&str, &'static str)]) -> syn::Result<Choice> {
+    let words: Vec<&str> = choices.iter().map(|(word, _)| *word).collect();
+    let tokens = field.tokens(Sep::Colon, words[0])?;
     let Some(word) = word(tokens) else {
-        return Err(syn::Error::new(span_of(tokens), format!("expected a {what}: one of `{}`", choices.join("`, `"))));
+        return Err(syn::Error::new(span_of(tokens), format!("expected a {what}: one of `{}`", words.join("`, `"))));
     };
-    if !choices.contains(&word.to_string().as_str()) {
-        return Err(syn::Error::new(word.span(), suggest::unknown(what, &word.to_string(), choices)));
+    match choices.iter().find(|(spelling, _)| word == spelling) {
+        Some((_, variant)) => Ok(Choice { variant, span: word.span() }),
+        None => Err(syn::Error::new(word.span(), suggest::unknown(what, &word.to_string(), &words))),
     }
-    Ok(word)
 }
 
 fn parse_intensity(tokens: &TokenStream) -> syn::Result<Intensity> {

@@ -24,11 +24,7 @@ fn supervisor(tree: &Tree, name: &TokenStream, krate: &TokenStream) -> TokenStre
     let sv = quote!(#krate::__private);
     let mut builder = quote!(#sv::SupervisorSpec::builder(#name));
     if let Some(strategy) = &tree.strategy {
-        let variant = match strategy.to_string().as_str() {
-            "one_for_all" => quote_spanned!(strategy.span()=> OneForAll),
-            "rest_for_one" => quote_spanned!(strategy.span()=> RestForOne),
-            _ => quote_spanned!(strategy.span()=> OneForOne),
-        };
+        let variant = syn::Ident::new(strategy.variant, strategy.span);
         builder = quote!(#builder.strategy(#sv::Strategy::#variant));
     }
     if let Some(intensity) = &tree.intensity {
@@ -36,11 +32,7 @@ fn supervisor(tree: &Tree, name: &TokenStream, krate: &TokenStream) -> TokenStre
         builder = quote!(#builder.intensity(#intensity));
     }
     if let Some(auto) = &tree.auto_shutdown {
-        let variant = match auto.to_string().as_str() {
-            "any_significant" => quote_spanned!(auto.span()=> AnySignificant),
-            "all_significant" => quote_spanned!(auto.span()=> AllSignificant),
-            _ => quote_spanned!(auto.span()=> Never),
-        };
+        let variant = syn::Ident::new(auto.variant, auto.span);
         builder = quote!(#builder.auto_shutdown(#sv::AutoShutdown::#variant));
     }
     if let Some(grace) = &tree.abort_grace {

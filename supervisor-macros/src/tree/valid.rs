@@ -8,7 +8,8 @@ use crate::errors::Errors;
 use crate::suggest;
 
 pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
-    if !nested && tree.name.is_none() {
+    // A key written with a bad value was reported already.
+    if !nested && !tree.keys.has("name") {
         errors.at(tree.span, "a supervisor needs a name: add `name: \"app\",`");
     }
     if let Some(name) = &tree.name {
@@ -18,7 +19,9 @@ pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
         }
     }
     let Some((span, entries, written)) = &tree.children else {
-        errors.at(tree.span, "a supervisor needs `children: [...]`");
+        if !tree.keys.has("children") {
+            errors.at(tree.span, "a supervisor needs `children: [...]`");
+        }
         return;
     };
     if *written == 0 {
