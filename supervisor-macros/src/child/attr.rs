@@ -1,4 +1,5 @@
-//! The attribute's arguments: child options, plus `crate = path`.
+//! Reading the attribute's arguments: child options, plus `crate = path`.
+//! Their combinations are checked in [`valid`](super::valid).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -33,7 +34,6 @@ impl ChildAttr {
             let keys: Vec<&str> = CHILD_KEYS.iter().copied().chain(["crate"]).collect();
             errors.at(field.key.span(), suggest::unknown("option", &field.name(), &keys));
         }
-        options.check(true, Sep::Eq, errors);
         ChildAttr { options, krate: krate.unwrap_or_else(|| quote!(::supervisor_core)) }
     }
 }

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
 use super::attr::ChildAttr;
-use super::func::ChildFn;
+use super::valid::ChildFn;
 use crate::fields::respan;
 
 pub(super) fn expand(attr: &ChildAttr, child: &ChildFn<'_>) -> TokenStream {

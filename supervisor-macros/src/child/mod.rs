@@ -9,7 +9,7 @@
 
 mod attr;
 mod expand;
-mod func;
+mod valid;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -19,6 +19,7 @@ use crate::errors::Errors;
 pub(crate) fn child(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let attr = attr::ChildAttr::parse(args, &mut errors);
+    attr.validate(&mut errors);
     let function = match syn::parse2::<syn::ItemFn>(item.clone()) {
         Ok(function) => function,
         Err(_) => {
@@ -29,7 +30,7 @@ pub(crate) fn child(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let mut signature = Errors::default();
-    let checked = func::ChildFn::check(&function, &mut signature);
+    let checked = valid::ChildFn::check(&function, &mut signature);
     if signature.is_empty() {
         // Options that did not parse are left out; the errors say so.
         let expanded = expand::expand(&attr, &checked);

@@ -1,13 +1,21 @@
-//! What a child function must look like: `async`, safe, no `self`, not
-//! generic, its `Ctx` first, and owned arguments after it. Every part of
-//! the signature it keeps is kept in the expansion; every part it cannot
-//! honour is an error that says why.
+//! Every check of a `#[child]`: its options' combinations, and what its
+//! function must look like (`async`, safe, no `self`, not generic, its
+//! `Ctx` first, and owned arguments after it). Every part of the signature
+//! it keeps is kept in the expansion; every part it cannot honour is an
+//! error that says why.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
 use crate::errors::Errors;
+
+impl super::attr::ChildAttr {
+    /// The options' combinations (a backoff on a temporary child, ...).
+    pub(super) fn validate(&self, errors: &mut Errors) {
+        self.options.check(true, crate::fields::Sep::Eq, errors);
+    }
+}
 
 pub(super) struct ChildFn<'a> {
     pub(super) function: &'a ItemFn,
