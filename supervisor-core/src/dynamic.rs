@@ -357,9 +357,62 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// if it ended before it was ready; [`ControlError::WrongArguments`] if
     /// the supervisor's template takes another type.
     pub async fn start_child(&self, args: A) -> Result<Arc<str>, ControlError> {
-        let op = Op::StartDynamic { args: Box::new(args), given: std::any::type_name::<A>() };
+        let op = Op::StartDynamic { args: Box::new(args), given: std::any::type_name::<A>(), key: None };
         match self.handle.call(op).await? {
             Reply::Started(id) => Ok(id),
+            _ => Err(self.handle.shutting_down()),
+        }
+    }
+
+    /// Starts a child under `key` (a peer's address, a session id): its
+    /// id is the key's text, so it is found, listed and terminated by it, and
+    /// a key names one child at a time; once a temporary child has ended its
+    /// key is free again. Returns its id once it has started.
+    ///
+    /// ```
+    /// use supervisor_core::{ChildTemplate, ControlError, Ctx, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let template = ChildTemplate::temporary(|ctx: Ctx, _peer: String| async move { ctx.cancelled().await });
+    /// let running = SupervisorSpec::dynamic("conns", template).build()?.start().await?;
+    /// let conns = running.handle().dynamic::<String>();
+    /// conns.start_child_keyed("10.0.0.7:5000", "hello".into()).await?;
+    /// let again = conns.start_child_keyed("10.0.0.7:5000", "again".into()).await;
+    /// assert!(matches!(again, Err(ControlError::AlreadyStarted { .. })));
+    /// conns.terminate_child_keyed("10.0.0.7:5000").await?;
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ControlError::AlreadyStarted`] with the running child's id if a
+    /// child has this key; [`ControlError::Spec`] for a key that cannot be
+    /// an id (empty, or with a `/`); and as [`start_child`](Self::start_child).
+    pub async fn start_child_keyed(&self, key: impl std::fmt::Display, args: A) -> Result<Arc<str>, ControlError> {
+        let key: Arc<str> = Arc::from(key.to_string());
+        let op = Op::StartDynamic { args: Box::new(args), given: std::any::type_name::<A>(), key: Some(key) };
+        match self.handle.call(op).await? {
+            Reply::Started(id) => Ok(id),
+            _ => Err(self.handle.shutting_down()),
+        }
+    }
+
+    /// Stops the child started under `key` and forgets it.
+    ///
+    /// # Errors
+    /// [`ControlError::NotFound`] if no child has this key.
+    pub async fn terminate_child_keyed(&self, key: impl std::fmt::Display) -> Result<(), ControlError> {
+        self.handle.terminate_child(&key.to_string()).await
+    }
+
+    /// The child started under `key`, if it is there.
+    ///
+    /// # Errors
+    /// [`ControlError::ShuttingDown`] once the supervisor is stopping.
+    pub async fn find_keyed(&self, key: impl std::fmt::Display) -> Result<Option<ChildInfo>, ControlError> {
+        match self.handle.call(Op::Find(Arc::from(key.to_string()))).await? {
+            Reply::Child(child) => Ok(child),
             _ => Err(self.handle.shutting_down()),
         }
     }

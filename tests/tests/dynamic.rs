@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::alive_tasks_return_to;
+use common::{alive_tasks_return_to, settle};
 use supervisor_core::{ChildTemplate, ControlError, Ctx, ExitReason, Intensity, Restart, Shutdown, SupervisorSpec};
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
@@ -95,7 +95,7 @@ async fn a_permanent_dynamic_child_restarts_with_the_same_arguments() {
         .unwrap();
     let d = running.handle().dynamic::<(u32, Arc<AtomicUsize>)>();
     d.start_child((7, starts.clone())).await.unwrap();
-    common::settle().await;
+    settle().await;
     assert_eq!(starts.load(Ordering::SeqCst), 21, "three starts, each with n = 7");
     let child = &d.which_children().await.unwrap()[0];
     assert_eq!((child.generation, child.restarts), (2, 2));
@@ -180,4 +180,55 @@ fn a_template_that_moves_its_arguments_cannot_be_made_to_restart() {
     .restart(Restart::Permanent);
     let error = SupervisorSpec::dynamic("d", template).build().unwrap_err();
     assert!(matches!(error, supervisor_core::SpecError::MovedArguments { .. }), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn dynamic_children_by_key() {
+    let template = ChildTemplate::new(|ctx: Ctx, fail: bool| async move {
+        if fail {
+            return Err("boom");
+        }
+        ctx.cancelled().await;
+        Ok(())
+    })
+    .restart(Restart::Transient);
+    let running = SupervisorSpec::dynamic("conns", template).intensity(Intensity::unlimited()).build().unwrap();
+    let running = running.start().await.unwrap();
+    let conns = running.handle().dynamic::<bool>();
+    // A key is the child's id; unkeyed starts skip the numbers keys took.
+    assert_eq!(&*conns.start_child_keyed("10.0.0.7:5000", false).await.unwrap(), "10.0.0.7:5000");
+    assert_eq!(&*conns.start_child_keyed(2, false).await.unwrap(), "2");
+    assert_eq!(&*conns.start_child(false).await.unwrap(), "1");
+    assert_eq!(&*conns.start_child(false).await.unwrap(), "3");
+    // One child per key, with the running child's id in the error.
+    assert_eq!(
+        conns.start_child_keyed("10.0.0.7:5000", false).await,
+        Err(ControlError::AlreadyStarted { id: "10.0.0.7:5000".into() })
+    );
+    assert!(matches!(conns.start_child_keyed("a/b", false).await, Err(ControlError::Spec(_))));
+    let ids: Vec<String> = conns.which_children().await.unwrap().iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(ids, ["10.0.0.7:5000", "2", "1", "3"]);
+    // Found and terminated by key; the key is then free.
+    assert!(conns.find_keyed("10.0.0.7:5000").await.unwrap().is_some());
+    conns.terminate_child_keyed("10.0.0.7:5000").await.unwrap();
+    assert_eq!(conns.find_keyed("10.0.0.7:5000").await.unwrap(), None);
+    conns.start_child_keyed("10.0.0.7:5000", false).await.unwrap();
+    // Restarted by its restart type, it keeps its key.
+    conns.start_child_keyed("flaky", true).await.unwrap();
+    settle().await;
+    let flaky = conns.find_keyed("flaky").await.unwrap().unwrap();
+    assert!(flaky.generation >= 1, "{flaky:?}");
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_key_of_a_temporary_child_is_free_once_it_has_ended() {
+    let template = ChildTemplate::temporary(|_ctx: Ctx, _n: u32| async {});
+    let running = SupervisorSpec::dynamic("jobs", template).build().unwrap().start().await.unwrap();
+    let jobs = running.handle().dynamic::<u32>();
+    jobs.start_child_keyed("nightly", 1).await.unwrap();
+    settle().await;
+    assert_eq!(jobs.find_keyed("nightly").await.unwrap(), None);
+    jobs.start_child_keyed("nightly", 2).await.unwrap();
+    running.shutdown().await.unwrap();
 }

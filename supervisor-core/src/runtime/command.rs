@@ -36,12 +36,19 @@ pub(crate) enum Op {
     WhichChildren,
     CountChildren,
     GetSpec(Arc<str>),
+    Find(Arc<str>),
     Restart(Arc<str>),
     Terminate(Arc<str>),
     Kill(Arc<str>),
     Delete(Arc<str>),
     Start(ChildSpec),
-    StartDynamic { args: Box<dyn Any + Send>, given: &'static str },
+    /// `key`: the child's id, chosen by the caller; `None` for the next free
+    /// number.
+    StartDynamic {
+        args: Box<dyn Any + Send>,
+        given: &'static str,
+        key: Option<Arc<str>>,
+    },
 }
 
 impl std::fmt::Debug for Op {
@@ -50,12 +57,13 @@ impl std::fmt::Debug for Op {
             Op::WhichChildren => f.write_str("WhichChildren"),
             Op::CountChildren => f.write_str("CountChildren"),
             Op::GetSpec(id) => write!(f, "GetSpec({id})"),
+            Op::Find(id) => write!(f, "Find({id})"),
             Op::Restart(id) => write!(f, "Restart({id})"),
             Op::Terminate(id) => write!(f, "Terminate({id})"),
             Op::Kill(id) => write!(f, "Kill({id})"),
             Op::Delete(id) => write!(f, "Delete({id})"),
             Op::Start(spec) => write!(f, "Start({})", spec.id),
-            Op::StartDynamic { given, .. } => write!(f, "StartDynamic({given})"),
+            Op::StartDynamic { given, key, .. } => write!(f, "StartDynamic({given}, key {key:?})"),
         }
     }
 }
@@ -65,6 +73,7 @@ pub(crate) enum Reply {
     Children(Vec<ChildInfo>),
     Counts(ChildCounts),
     Spec(Box<ChildSpec>),
+    Child(Option<ChildInfo>),
     Done,
     Started(Arc<str>),
 }
@@ -79,6 +88,9 @@ impl SupervisorLoop {
             Op::WhichChildren => Ok(Reply::Children(self.children.iter().map(child_info).collect())),
             Op::CountChildren => Ok(Reply::Counts(self.count_children())),
             Op::GetSpec(id) => self.get_spec(&id),
+            Op::Find(id) => {
+                Ok(Reply::Child(self.children.find(&id).and_then(|i| self.children.get(i)).map(child_info)))
+            }
             _ if self.is_stopping() => Err(self.shutting_down()),
             // Its caller gave up before the call was taken up: a change that
             // nobody waits for is not carried out.
@@ -89,7 +101,7 @@ impl SupervisorLoop {
             Op::Restart(id) => return self.restart_child(id, reply),
             Op::Terminate(id) => return self.terminate_child(id, reply),
             Op::Start(spec) => return self.start_child(spec, reply),
-            Op::StartDynamic { args, given } => return self.start_dynamic(args, given, reply),
+            Op::StartDynamic { args, given, key } => return self.start_dynamic(args, given, key, reply),
         };
         let _ = reply.send(result);
     }
@@ -210,11 +222,26 @@ impl SupervisorLoop {
         self.insert_and_start(spec, reply, Reply::Done)
     }
 
-    fn start_dynamic(&mut self, args: Box<dyn Any + Send>, given: &'static str, reply: ReplyTx) {
+    fn start_dynamic(&mut self, args: Box<dyn Any + Send>, given: &'static str, key: Option<Arc<str>>, reply: ReplyTx) {
         let Some(template) = self.rules.template.clone() else {
             return drop(reply.send(Err(self.unsupported("it is not dynamic: start children with a ChildSpec"))));
         };
-        let id: Arc<str> = Arc::from((self.next_dynamic_id + 1).to_string());
+        let (id, number) = match key {
+            Some(key) => {
+                if let Err(error) = crate::supervisor_spec::check_id(&key) {
+                    return drop(reply.send(Err(error.into())));
+                }
+                // A key names one child at a time.
+                if self.children.find(&key).is_some() {
+                    return drop(reply.send(Err(ControlError::AlreadyStarted { id: key })));
+                }
+                (key, None)
+            }
+            None => {
+                let (number, id) = self.next_free_id();
+                (id, Some(number))
+            }
+        };
         // Dropping arguments of the wrong type runs their destructor: user code.
         let spec = std::panic::catch_unwind(AssertUnwindSafe(|| template.instantiate(id.clone(), args)));
         // Arguments of the wrong type are a mistake whether or not there is room.
@@ -232,8 +259,22 @@ impl SupervisorLoop {
             let error = ControlError::Full { supervisor: self.path.clone(), max: template.max_children };
             return drop(reply.send(Err(error)));
         }
-        self.next_dynamic_id += 1;
+        if let Some(number) = number {
+            self.next_dynamic_id = number;
+        }
         self.insert_and_start(spec, reply, Reply::Started(id))
+    }
+
+    /// The next number not already used as a child's id (a key may be one).
+    fn next_free_id(&self) -> (u64, Arc<str>) {
+        let mut number = self.next_dynamic_id;
+        loop {
+            number += 1;
+            let id: Arc<str> = Arc::from(number.to_string());
+            if self.children.find(&id).is_none() {
+                return (number, id);
+            }
+        }
     }
 
     fn insert_and_start(&mut self, spec: ChildSpec, reply: ReplyTx, answer: Reply) {
