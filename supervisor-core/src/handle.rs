@@ -98,6 +98,37 @@ impl SupervisorHandle {
         DynamicHandle::new(self.clone())
     }
 
+    /// A typed handle for starting children of the dynamic supervisor this
+    /// handle addresses, whose `dynamic { child: f }` runs the `#[child]`
+    /// function `f`: the arguments' type is `f`'s, so a wrong one is a
+    /// compile error rather than [`ControlError::WrongArguments`].
+    ///
+    /// ```
+    /// use supervisor_core::{child, supervisor, Ctx};
+    ///
+    /// #[child(restart = temporary)]
+    /// async fn connection(ctx: Ctx, peer: String, port: u16) {
+    ///     let _ = (peer, port);
+    ///     ctx.cancelled().await;
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let running = supervisor! { name: "app", children: [conns: dynamic { child: connection }] }?.start().await?;
+    /// let conns = running.handle().nested("conns").dynamic_for(connection);
+    /// conns.start_child(("10.0.0.7".to_string(), 5000)).await?; // typed by `connection`
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn dynamic_for<F, A, M>(&self, _child: F) -> DynamicHandle<A>
+    where
+        F: crate::__private::TemplateFn<A, M>,
+        A: Send + 'static,
+    {
+        DynamicHandle::new(self.clone())
+    }
+
     /// Every child, in start order, with its state, generation, restart
     /// count and last exit.
     ///
