@@ -1,6 +1,7 @@
 //! Hostile runs: random trees whose children sabotage their own starts
 //! (they fail before they are ready, take their time, answer *ignore*, or
-//! their factory panics), killed and failing at random, with every control
+//! their factory panics), run helpers (`ctx.spawn`, one of which may fail
+//! its incarnation), are killed and fail at random, with every control
 //! call interleaved. Whatever happens, the tree keeps its promises:
 //!
 //! - no child ever has two live incarnations;
@@ -68,6 +69,8 @@ enum Fault {
     Slow(u64),
     Ignore,
     PanicFactory,
+    /// Its helper fails a while after the start, failing the incarnation.
+    HelperFails(u64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -97,6 +100,7 @@ fn step() -> impl Strategy<Value = Step> {
         (1u64..SLOWEST).prop_map(Fault::Slow),
         Just(Fault::Ignore),
         Just(Fault::PanicFactory),
+        (1u64..SLOWEST).prop_map(Fault::HelperFails),
     ];
     let exit = prop_oneof![Just(Exit::Return), Just(Exit::Fail), Just(Exit::Panic)];
     prop_oneof![
@@ -160,6 +164,25 @@ impl World {
             let world = world.clone();
             async move {
                 let _alive = Alive::new(&world, ctx.path());
+                // Every incarnation has a helper; it ends with it.
+                let (helper, own) = (Alive::new(&world, &format!("{}/helper", ctx.path())), ctx.clone());
+                let helper_fails = match fault {
+                    Some(Fault::HelperFails(ms)) => Some(Duration::from_millis(ms)),
+                    _ => None,
+                };
+                ctx.spawn_named("helper", async move {
+                    let _helper = helper;
+                    match helper_fails {
+                        Some(after) => tokio::select! {
+                            () = own.cancelled() => Ok(()),
+                            () = tokio::time::sleep(after) => Err("hostile: helper failed"),
+                        },
+                        None => {
+                            own.cancelled().await;
+                            Ok(())
+                        }
+                    }
+                });
                 match fault {
                     Some(Fault::FailStart) => return Err("hostile: no connection".to_string()),
                     Some(Fault::Ignore) => {
