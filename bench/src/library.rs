@@ -18,71 +18,45 @@ async fn start(spec: SupervisorSpec) -> RunningSupervisor {
 /// S1: one permanent child that fails at once, `n` starts. The child body
 /// is the floor's: bump a shared counter, fail until the n-th start.
 pub(crate) async fn restarts(n: u64) -> Duration {
-    let shared = Arc::new(Counted { starts: AtomicU64::new(0), done: Notify::new() });
-    let state = shared.clone();
-    let child = ChildSpec::worker("w", move |ctx: Ctx| {
-        let state = state.clone();
-        async move {
-            if state.starts.fetch_add(1, Ordering::Relaxed) + 1 < n {
-                return Err("fail");
-            }
-            state.done.notify_one();
-            ctx.cancelled().await;
-            Ok(())
-        }
-    });
-    let spec = started(SupervisorSpec::builder("s1").intensity(Intensity::unlimited()).child(child).build());
-    let t0 = Instant::now();
-    let running = start(spec).await;
-    shared.done.notified().await;
-    let elapsed = t0.elapsed();
-    let _ = running.shutdown().await;
-    elapsed
+    timed_restarts("s1", |state| ChildSpec::worker("w", move |ctx: Ctx| counted(ctx, state.clone(), n, false))).await
 }
 
 /// S1h: S1 with one helper per incarnation (`ctx.spawn`), which waits for
 /// its incarnation to end: the supervisor cancels it and waits for it.
 pub(crate) async fn restarts_with_helper(n: u64) -> Duration {
-    let shared = Arc::new(Counted { starts: AtomicU64::new(0), done: Notify::new() });
-    let state = shared.clone();
-    let child = ChildSpec::worker("w", move |ctx: Ctx| {
-        let state = state.clone();
-        async move {
-            let helper = ctx.clone();
-            ctx.spawn(async move { helper.cancelled().await });
-            if state.starts.fetch_add(1, Ordering::Relaxed) + 1 < n {
-                return Err("fail");
-            }
-            state.done.notify_one();
-            ctx.cancelled().await;
-            Ok(())
-        }
-    });
-    let spec = started(SupervisorSpec::builder("s1h").intensity(Intensity::unlimited()).child(child).build());
-    let t0 = Instant::now();
-    let running = start(spec).await;
-    shared.done.notified().await;
-    let elapsed = t0.elapsed();
-    let _ = running.shutdown().await;
-    elapsed
+    timed_restarts("s1h", |state| ChildSpec::worker("w", move |ctx: Ctx| counted(ctx, state.clone(), n, true))).await
 }
 
 /// S1c: S1 with the child declared by `#[child]` and built with
 /// `ChildSpec::from_child`, so the macro path is measured too.
 pub(crate) async fn restarts_declared(n: u64) -> Duration {
     #[supervisor_core::child(restart = permanent)]
-    async fn counting(ctx: Ctx, state: Arc<Counted>, n: u64) -> Result<(), &'static str> {
-        if state.starts.fetch_add(1, Ordering::Relaxed) + 1 < n {
-            return Err("fail");
-        }
-        state.done.notify_one();
-        ctx.cancelled().await;
-        Ok(())
+    async fn declared(ctx: Ctx, state: Arc<Counted>, n: u64) -> Result<(), &'static str> {
+        counted(ctx, state, n, false).await
     }
+    timed_restarts("s1c", |state| ChildSpec::from_child("w", move |ctx| declared(ctx, state.clone(), n))).await
+}
+
+/// S1's child: bump the shared counter, fail until the n-th start; with a
+/// helper that waits for the incarnation to end, for S1h.
+async fn counted(ctx: Ctx, state: Arc<Counted>, n: u64, helper: bool) -> Result<(), &'static str> {
+    if helper {
+        let own = ctx.clone();
+        ctx.spawn(async move { own.cancelled().await });
+    }
+    if state.starts.fetch_add(1, Ordering::Relaxed) + 1 < n {
+        return Err("fail");
+    }
+    state.done.notify_one();
+    ctx.cancelled().await;
+    Ok(())
+}
+
+/// From the tree's start to the n-th start of the child `child` makes.
+async fn timed_restarts(name: &str, child: impl FnOnce(Arc<Counted>) -> ChildSpec) -> Duration {
     let shared = Arc::new(Counted { starts: AtomicU64::new(0), done: Notify::new() });
-    let state = shared.clone();
-    let child = ChildSpec::from_child("w", move |ctx| counting(ctx, state.clone(), n));
-    let spec = started(SupervisorSpec::builder("s1c").intensity(Intensity::unlimited()).child(child).build());
+    let spec =
+        started(SupervisorSpec::builder(name).intensity(Intensity::unlimited()).child(child(shared.clone())).build());
     let t0 = Instant::now();
     let running = start(spec).await;
     shared.done.notified().await;

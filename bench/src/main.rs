@@ -128,40 +128,22 @@ fn main() {
     // Each scenario runs library and floor alternately, `ROUNDS` times, and
     // keeps each side's best: first-touch page faults and a busy neighbour
     // then weigh on neither side more than the other.
+    let restarts = |name: &'static str, lib: Duration, flo: Duration| {
+        let n = sizes.restarts;
+        Row::throughput(name, n as usize, n as f64 / lib.as_secs_f64(), n as f64 / flo.as_secs_f64(), "restarts/s")
+    };
+    let n = sizes.restarts;
     if runs("S1") {
-        let n = sizes.restarts;
         let (lib, flo) = best(&runtime, || library::restarts(n), || floor::restarts(n));
-        emit(Row::throughput(
-            "S1",
-            n as usize,
-            n as f64 / lib.as_secs_f64(),
-            n as f64 / flo.as_secs_f64(),
-            "restarts/s",
-        ));
+        emit(restarts("S1", lib, flo));
     }
-
     if runs("S1c") {
-        let n = sizes.restarts;
         let (lib, flo) = best(&runtime, || library::restarts_declared(n), || floor::restarts(n));
-        emit(Row::throughput(
-            "S1c",
-            n as usize,
-            n as f64 / lib.as_secs_f64(),
-            n as f64 / flo.as_secs_f64(),
-            "restarts/s",
-        ));
+        emit(restarts("S1c", lib, flo));
     }
-
     if runs("S1h") {
-        let n = sizes.restarts;
         let (lib, flo) = best(&runtime, || library::restarts_with_helper(n), || floor::restarts_with_helper(n));
-        emit(Row::throughput(
-            "S1h",
-            n as usize,
-            n as f64 / lib.as_secs_f64(),
-            n as f64 / flo.as_secs_f64(),
-            "restarts/s",
-        ));
+        emit(restarts("S1h", lib, flo));
     }
 
     if runs("S1b") {
