@@ -175,16 +175,20 @@ impl<F: Future, O: Outcome<F::Output>> Future for ChildTask<F, O> {
         let mut this = self.project();
         let helpers = this.report.as_ref().and_then(|r| r.0.helpers());
         if let Some(mut draining) = this.draining.take() {
-            let Some(helpers) = helpers else { return Poll::Ready(()) };
-            let Poll::Ready(failed) = helpers.poll_ended(cx) else {
-                if !draining.told {
-                    draining.told = true;
-                    if let Some(report) = this.report.as_ref() {
-                        report.0.send(Message::Draining);
+            let failed = match helpers.map(|helpers| helpers.poll_ended(cx)) {
+                Some(Poll::Ready(failed)) => failed,
+                // No helpers at all: nothing to wait for.
+                None => None,
+                Some(Poll::Pending) => {
+                    if !draining.told {
+                        draining.told = true;
+                        if let Some(report) = this.report.as_ref() {
+                            report.0.send(Message::Draining);
+                        }
                     }
+                    *this.draining = Some(draining);
+                    return Poll::Pending;
                 }
-                *this.draining = Some(draining);
-                return Poll::Pending;
             };
             if let Some(report) = this.report.take() {
                 report.send(with_helpers(draining.result, failed));
