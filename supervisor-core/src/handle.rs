@@ -141,6 +141,31 @@ impl SupervisorHandle {
         }
     }
 
+    /// The whole tree below this supervisor as data: every supervisor with
+    /// its strategy and restarts in its intensity window, and every child
+    /// with its state, generation, last exit and live helpers. Each
+    /// supervisor answers for its own children in one turn, so what it
+    /// says of them is consistent; nested supervisors are asked in turn.
+    /// O(children), and the loops keep answering everything else meanwhile.
+    ///
+    /// # Errors
+    /// [`ControlError::ShuttingDown`] once the tree has stopped.
+    pub async fn tree(&self) -> Result<crate::TreeSnapshot, ControlError> {
+        let Reply::Snapshot(mut snapshot) = self.call(Op::Snapshot).await? else {
+            return Err(self.shutting_down());
+        };
+        for child in &mut snapshot.children {
+            let running = !matches!(child.state, crate::ChildState::Stopped | crate::ChildState::Ignored);
+            if child.kind == crate::ChildKind::Supervisor && running {
+                // A subtree that stops meanwhile is shown without its children.
+                if let Ok(subtree) = Box::pin(self.nested(&child.id).tree()).await {
+                    child.supervisor = Some(Box::new(subtree));
+                }
+            }
+        }
+        Ok(*snapshot)
+    }
+
     /// Counts of children: specs, active, supervisors, workers.
     ///
     /// # Errors

@@ -55,6 +55,7 @@ mod running;
 mod runtime;
 #[cfg(feature = "signal")]
 mod signal;
+mod snapshot;
 mod supervisor_spec;
 #[cfg(all(feature = "systemd", unix))]
 pub mod systemd;
@@ -78,6 +79,7 @@ pub use policy::strategy::Strategy;
 pub use running::RunningSupervisor;
 #[cfg(feature = "signal")]
 pub use signal::TreeExit;
+pub use snapshot::{ChildSnapshot, TreeSnapshot};
 #[doc = include_str!("../docs/child.md")]
 #[doc(inline)]
 pub use supervisor_macros::child;

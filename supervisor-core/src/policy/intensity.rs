@@ -114,6 +114,14 @@ impl IntensityWindow {
         self.limit
     }
 
+    /// How many restarts are inside the window at `now` (the entries no
+    /// older than `now - period`); what the next decision would count.
+    #[must_use]
+    pub fn within(&self, now: Instant) -> usize {
+        let threshold = now.checked_sub(self.limit.period);
+        self.restarts.iter().filter(|&&t| threshold.is_none_or(|threshold| t >= threshold)).count()
+    }
+
     /// How many restarts are inside the window as of the last decision.
     #[must_use]
     pub fn recent(&self) -> usize {

@@ -37,6 +37,7 @@ pub(crate) enum Op {
     CountChildren,
     GetSpec(Arc<str>),
     Find(Arc<str>),
+    Snapshot,
     Restart(Arc<str>),
     Terminate(Arc<str>),
     Kill(Arc<str>),
@@ -58,6 +59,7 @@ impl std::fmt::Debug for Op {
             Op::CountChildren => f.write_str("CountChildren"),
             Op::GetSpec(id) => write!(f, "GetSpec({id})"),
             Op::Find(id) => write!(f, "Find({id})"),
+            Op::Snapshot => f.write_str("Snapshot"),
             Op::Restart(id) => write!(f, "Restart({id})"),
             Op::Terminate(id) => write!(f, "Terminate({id})"),
             Op::Kill(id) => write!(f, "Kill({id})"),
@@ -74,6 +76,7 @@ pub(crate) enum Reply {
     Counts(ChildCounts),
     Spec(Box<ChildSpec>),
     Child(Option<ChildInfo>),
+    Snapshot(Box<crate::snapshot::TreeSnapshot>),
     Done,
     Started(Arc<str>),
 }
@@ -91,6 +94,7 @@ impl SupervisorLoop {
             Op::Find(id) => {
                 Ok(Reply::Child(self.children.find(&id).and_then(|i| self.children.get(i)).map(child_info)))
             }
+            Op::Snapshot => Ok(Reply::Snapshot(Box::new(self.snapshot()))),
             _ if self.is_stopping() => Err(self.shutting_down()),
             // Its caller gave up before the call was taken up: a change that
             // nobody waits for is not carried out.
@@ -282,6 +286,43 @@ impl SupervisorLoop {
         let index = self.children.insert(Child::new(spec, path));
         self.agenda.start_replies.insert(index, StartReply { tx: reply, reply: answer, discard: true });
         self.start(index, StartedBy::Call);
+    }
+
+    /// This supervisor and its children, as they are this turn (nested
+    /// supervisors' own children are theirs to tell).
+    fn snapshot(&mut self) -> crate::snapshot::TreeSnapshot {
+        let now = self.wake.now();
+        let children = self
+            .children
+            .iter()
+            .map(|child| {
+                let state = child.state.public();
+                let restart_in = match state {
+                    crate::ChildState::Restarting { at } => Some(at.saturating_duration_since(now)),
+                    _ => None,
+                };
+                let helpers = child.state.live().and_then(|l| l.ctx.helpers()).map_or(0, |h| h.alive().len());
+                crate::snapshot::ChildSnapshot {
+                    id: child.spec.id.clone(),
+                    path: child.path.clone(),
+                    kind: child.spec.kind(),
+                    state,
+                    restart_in,
+                    generation: child.generation(),
+                    last_exit: child.last_exit.clone(),
+                    helpers,
+                    supervisor: None,
+                }
+            })
+            .collect();
+        crate::snapshot::TreeSnapshot {
+            path: self.path.clone(),
+            strategy: self.rules.strategy,
+            dynamic: self.rules.is_dynamic(),
+            intensity: self.rules.intensity(),
+            restarts: self.rules.window.within(now),
+            children,
+        }
     }
 
     /// OTP's counts. A dynamic supervisor holds one spec, its template; a

@@ -1,0 +1,71 @@
+//! The whole tree as data (`handle.tree()`): every supervisor and child,
+//! with its state, restarts and helpers, answered while work is in progress.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Action, Lab, OnCancel, settle};
+use supervisor_core::{Backoff, ChildSpec, ChildState, Ctx, ExitReason, Intensity, Strategy, SupervisorSpec};
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
+
+#[tokio::test(start_paused = true)]
+async fn the_snapshot_shows_every_state_restart_count_and_helper() {
+    let lab = Lab::new();
+    let with_helpers = ChildSpec::worker("busy", |ctx: Ctx| async move {
+        for _ in 0..2 {
+            let own = ctx.clone();
+            ctx.spawn(async move { own.cancelled().await });
+        }
+        ctx.cancelled().await;
+    });
+    let inner = SupervisorSpec::builder("inner").child(lab.worker("leaf")).build().unwrap();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .strategy(Strategy::OneForOne)
+            .intensity(Intensity::new(5, Duration::from_secs(10)))
+            .child(lab.worker("flaky").backoff(Backoff::new(Duration::from_secs(2), Duration::from_secs(2))))
+            .child(with_helpers)
+            .child(ChildSpec::worker("off", |ctx: Ctx| async move { ctx.ignore() }).wait_ready(MS(100)))
+            .child(lab.worker("done").restart(supervisor_core::Restart::Transient))
+            .child(ChildSpec::supervisor(inner)),
+    )
+    .await;
+    let handle = running.handle();
+    let slow =
+        lab.worker_with("slow", OnCancel::Stop, Some(Duration::from_secs(30))).wait_ready(Duration::from_secs(60));
+    let starting = tokio::spawn({
+        let handle = handle.clone();
+        async move { handle.start_child(slow).await }
+    });
+    lab.tell("flaky", Action::Fail("boom")).await;
+    lab.tell("done", Action::Return).await;
+    settle().await;
+    tokio::time::sleep(MS(500)).await;
+
+    let tree = handle.tree().await.unwrap();
+    assert_eq!((&*tree.path, tree.strategy, tree.restarts, tree.intensity.max()), ("app", Strategy::OneForOne, 1, 5));
+    let states: Vec<(&str, ChildState)> = tree.children.iter().map(|c| (&*c.id, c.state)).collect();
+    let flaky = &tree.children[0];
+    assert!(matches!(flaky.state, ChildState::Restarting { .. }));
+    assert_eq!(flaky.restart_in, Some(MS(1500)), "due 2 s after its exit");
+    assert_eq!(flaky.last_exit, Some(ExitReason::Failed("boom".into())));
+    assert_eq!(
+        &states[1..],
+        [
+            ("busy", ChildState::Running),
+            ("off", ChildState::Ignored),
+            ("done", ChildState::Stopped),
+            ("inner", ChildState::Running),
+            ("slow", ChildState::Starting),
+        ]
+    );
+    assert_eq!(tree.children[1].helpers, 2);
+    let inner = tree.children[4].supervisor.as_ref().expect("the nested supervisor's own snapshot");
+    assert_eq!((&*inner.children[0].path, inner.children[0].state), ("app/inner/leaf", ChildState::Running));
+    let every: Vec<&str> = tree.walk().map(|(_, child)| &*child.path).collect();
+    assert_eq!(every.len(), 7, "{every:?}");
+    running.shutdown().await.unwrap();
+    let _ = starting.await;
+}
