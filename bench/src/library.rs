@@ -140,6 +140,32 @@ pub(crate) async fn start_declared(n: usize) -> Duration {
     start
 }
 
+/// T1: a snapshot of `n` children (`tree()`) and their listing
+/// (`which_children`), on one running tree: the median of `reps` each.
+pub(crate) async fn snapshot_vs_listing(n: usize, reps: usize) -> (Duration, Duration) {
+    let spec = started(
+        SupervisorSpec::builder("t1")
+            .children(
+                (0..n).map(|i| ChildSpec::worker(format!("c{i}"), |ctx: Ctx| async move { ctx.cancelled().await })),
+            )
+            .build(),
+    );
+    let running = start(spec).await;
+    let handle = running.handle();
+    let (mut trees, mut lists) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        let tree = handle.tree().await;
+        trees.push(t0.elapsed());
+        assert_eq!(tree.map(|t| t.children.len()).unwrap_or(0), n, "the snapshot has every child");
+        let t0 = Instant::now();
+        let _ = handle.which_children().await;
+        lists.push(t0.elapsed());
+    }
+    let _ = running.shutdown().await;
+    (median(trees), median(lists))
+}
+
 /// S4: one_for_all over `n` children; one fails; until all have stopped and
 /// started again (the last child, started last, says so). The median of
 /// `reps`.

@@ -195,6 +195,20 @@ fn main() {
         emit(Row::time("S4", children, lib, flo));
     }
 
+    if runs("T1") {
+        // Against which_children, not the floor: what the snapshot adds.
+        let n = sizes.start_stop[1];
+        let (tree, list) = on_worker(&runtime, library::snapshot_vs_listing(n, 5));
+        emit(Row::new(
+            "T1",
+            n,
+            tree.as_secs_f64() * 1e3,
+            list.as_secs_f64() * 1e3,
+            "ms (tree / which_children)",
+            Better::Lower,
+        ));
+    }
+
     if runs("M1") {
         let (lib, flo) = m1::expand_vs_parse(sizes.macro_children);
         emit(Row::time("M1", sizes.macro_children, lib, flo));
