@@ -168,6 +168,8 @@ pub struct ChildSpec {
     pub(crate) backoff: Option<Box<Backoff>>,
     pub(crate) wait_ready: Option<Option<Duration>>,
     pub(crate) significant: bool,
+    /// Whether it gates its tree's readiness; `None`: if it is permanent.
+    pub(crate) gates_readiness: Option<bool>,
 }
 
 impl ChildSpec {
@@ -218,7 +220,16 @@ impl ChildSpec {
     }
 
     fn new(id: Arc<str>, body: Body, shutdown: Shutdown, wait_ready: Option<Option<Duration>>) -> Self {
-        ChildSpec { id, body, restart: Restart::Permanent, shutdown, backoff: None, wait_ready, significant: false }
+        ChildSpec {
+            id,
+            body,
+            restart: Restart::Permanent,
+            shutdown,
+            backoff: None,
+            wait_ready,
+            significant: false,
+            gates_readiness: None,
+        }
     }
 
     /// When to restart it. Default: [`Restart::Permanent`].
@@ -272,6 +283,22 @@ impl ChildSpec {
         self
     }
 
+    /// Whether the tree counts as ready (`SupervisorHandle::health`) only
+    /// while this child runs and is ready. Default: a permanent child
+    /// does, a transient or temporary one does not. A subtree that does
+    /// not gate readiness is not looked into.
+    pub fn gates_readiness(mut self, gates: bool) -> Self {
+        self.gates_readiness = Some(gates);
+        self
+    }
+
+    /// Whether it gates its tree's readiness (see
+    /// [`gates_readiness`](ChildSpec::gates_readiness)).
+    #[must_use]
+    pub fn gates_readiness_setting(&self) -> bool {
+        self.gates_readiness.unwrap_or(self.restart == Restart::Permanent)
+    }
+
     /// The child's id, unique among its siblings.
     #[must_use]
     pub fn id(&self) -> &str {
@@ -317,6 +344,7 @@ impl fmt::Debug for ChildSpec {
             .field("backoff", &self.backoff)
             .field("wait_ready", &self.wait_ready)
             .field("significant", &self.significant)
+            .field("gates_readiness", &self.gates_readiness)
             .finish()
     }
 }

@@ -166,6 +166,23 @@ impl SupervisorHandle {
         Ok(*snapshot)
     }
 
+    /// The tree's health with Kubernetes' meaning (see [`Health`]): live if
+    /// its loop answers `within` the bound (the same check as the systemd
+    /// watchdog's), ready if every child that gates readiness runs and is
+    /// ready, and what is degraded. A tree that is stopping is not ready,
+    /// and live until its loop has ended.
+    ///
+    /// [`Health`]: crate::Health
+    pub async fn health(&self, within: std::time::Duration) -> crate::Health {
+        match tokio::time::timeout(within, self.tree()).await {
+            Ok(Ok(tree)) => crate::Health::of(&tree),
+            Ok(Err(error)) => crate::Health::unreachable(!self.is_finished(), error.to_string()),
+            Err(_) => {
+                crate::Health::unreachable(false, format!("the supervisor's loop did not answer within {within:?}"))
+            }
+        }
+    }
+
     /// Counts of children: specs, active, supervisors, workers.
     ///
     /// # Errors

@@ -10,6 +10,7 @@ use crate::child_spec::ChildKind;
 use crate::control::ChildState;
 use crate::exit::ExitReason;
 use crate::policy::intensity::Intensity;
+use crate::policy::restart::Restart;
 use crate::policy::strategy::Strategy;
 
 /// One supervisor, from [`SupervisorHandle::tree`](crate::SupervisorHandle::tree).
@@ -61,6 +62,10 @@ pub struct ChildSnapshot {
     pub path: Arc<str>,
     /// Worker or supervisor.
     pub kind: ChildKind,
+    /// Its restart type.
+    pub restart: Restart,
+    /// Whether the tree's readiness waits for it.
+    pub gates_readiness: bool,
     /// Where it is in its life: starting (not yet ready), running,
     /// stopping, restarting until a time, stopped or ignored.
     pub state: ChildState,

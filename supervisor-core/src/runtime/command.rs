@@ -306,6 +306,8 @@ impl SupervisorLoop {
                     id: child.spec.id.clone(),
                     path: child.path.clone(),
                     kind: child.spec.kind(),
+                    restart: child.spec.restart,
+                    gates_readiness: child.spec.gates_readiness_setting(),
                     state,
                     restart_in,
                     generation: child.generation(),
