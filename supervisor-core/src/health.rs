@@ -35,6 +35,7 @@ const RESTARTS_OF_CONCERN: u64 = 3;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Health {
     /// The top supervisor's loop answered in time.
@@ -49,6 +50,7 @@ pub struct Health {
 
 /// One child that gates readiness, and how it stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Check {
     /// The child's path.

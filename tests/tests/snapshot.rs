@@ -69,3 +69,31 @@ async fn the_snapshot_shows_every_state_restart_count_and_helper() {
     running.shutdown().await.unwrap();
     let _ = starting.await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_snapshot_and_health_are_plain_json() {
+    let lab = Lab::new();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .child(lab.worker("flaky").backoff(Backoff::new(Duration::from_secs(2), Duration::from_secs(2))))
+            .child(lab.worker("db")),
+    )
+    .await;
+    lab.tell("flaky", Action::Fail("boom")).await;
+    settle().await;
+    let tree = serde_json::to_value(running.handle().tree().await.unwrap()).unwrap();
+    assert_eq!(tree["path"], "app");
+    assert_eq!(tree["strategy"], "one_for_one");
+    assert_eq!(tree["intensity"], serde_json::json!({ "max": 1, "period_ms": 5000 }));
+    assert_eq!(tree["restarts"], 1);
+    let flaky = &tree["children"][0];
+    assert_eq!(flaky["state"], "restarting");
+    assert_eq!(flaky["restart_in_ms"], 2000);
+    assert_eq!(flaky["last_exit"], "failed: boom");
+    assert_eq!((&flaky["kind"], &flaky["restart"]), (&serde_json::json!("worker"), &serde_json::json!("permanent")));
+    assert_eq!(tree["children"][1]["state"], "running");
+    let health = serde_json::to_value(running.handle().health(Duration::from_secs(1)).await).unwrap();
+    assert_eq!((&health["live"], &health["ready"]), (&serde_json::json!(true), &serde_json::json!(false)));
+    assert_eq!(health["checks"][0]["why"], "restarting in 2s");
+    running.shutdown().await.unwrap();
+}
