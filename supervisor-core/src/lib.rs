@@ -50,6 +50,8 @@ mod exit;
 mod handle;
 mod health;
 mod helpers;
+#[cfg(feature = "http")]
+pub mod http;
 mod metrics;
 pub mod policy;
 mod running;
