@@ -8,6 +8,7 @@
 //! | `GET /readyz` | 200 while every child that gates readiness runs and is ready, else 503 |
 //! | `GET /readyz/<path>` | the same for one child (`/readyz/db`, `/readyz/consumers/orders`); 404 if there is none |
 //! | `GET /tree` | the snapshot ([`SupervisorHandle::tree`]) as JSON |
+//! | `GET /events` | the tree's events as server-sent events, from now on, until it has ended |
 //!
 //! The probes answer in plain text (`ok`, or what is wrong); `?verbose` lists
 //! every check (`[+]app/db ok`, `[-]app/api restarting in 2s`), and a request
@@ -46,6 +47,7 @@ pub fn router(handle: SupervisorHandle) -> Router {
         .route("/readyz", get(readyz))
         .route("/readyz/{*path}", get(readyz_one))
         .route("/tree", get(tree))
+        .route("/events", get(events))
         .with_state(handle)
 }
 
@@ -103,6 +105,37 @@ async fn tree(State(handle): State<SupervisorHandle>) -> Response {
     match handle.tree().await {
         Ok(tree) => axum::Json(tree).into_response(),
         Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+    }
+}
+
+/// Each event as a server-sent event named by its kind (`child_started`,
+/// `child_exited`, ...), its data the event's one line (`exited app/w#0
+/// failed: boom`); `lagged` if the subscriber fell behind. The stream ends
+/// when the tree has ended.
+async fn events(State(handle): State<SupervisorHandle>) -> Response {
+    use crate::event::RecvError;
+    use axum::response::sse::{Event as Sse, KeepAlive};
+    let stream = futures_util::stream::unfold(handle.subscribe(), |mut events| async move {
+        let sse = match events.recv().await {
+            Ok(event) => Sse::default().event(kind(&event)).data(event.to_string()),
+            Err(RecvError::Lagged(missed)) => Sse::default().event("lagged").data(missed.to_string()),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok::<_, std::convert::Infallible>(sse), events))
+    });
+    axum::response::sse::Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+fn kind(event: &crate::Event) -> &'static str {
+    use crate::Event;
+    match event {
+        Event::ChildStarted { .. } => "child_started",
+        Event::ChildExited { .. } => "child_exited",
+        Event::ChildIgnored { .. } => "child_ignored",
+        Event::RestartScheduled { .. } => "restart_scheduled",
+        Event::ChildStopped { .. } => "child_stopped",
+        Event::IntensityExceeded { .. } => "intensity_exceeded",
+        Event::SupervisorStopped { .. } => "supervisor_stopped",
     }
 }
 

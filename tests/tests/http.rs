@@ -87,3 +87,25 @@ async fn probes_and_the_tree_through_ready_restarting_and_stopped() {
     assert_eq!(get(addr, "/readyz").await.0, 503);
     assert_eq!(get(addr, "/tree").await.0, 503);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_stream_as_server_sent_events_until_the_tree_has_ended() {
+    let lab = Lab::new();
+    let running = common::start(SupervisorSpec::builder("app").child(lab.worker("db"))).await;
+    let addr = serve(running.handle()).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = "GET /events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The subscription is made once the request is handled.
+    let mut first = [0u8; 64];
+    let n = stream.read(&mut first).await.unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    lab.tell("db", Action::Fail("lost connection")).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    running.shutdown().await.unwrap();
+    // The stream ends by itself once the tree has ended.
+    let mut rest = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut rest)).await.unwrap().unwrap();
+    assert!(rest.contains("event: child_exited\ndata: exited app/db#0 failed: lost connection"), "{rest}");
+    assert!(rest.contains("event: supervisor_stopped\ndata: supervisor stopped app"), "{rest}");
+}
