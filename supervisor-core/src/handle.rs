@@ -54,6 +54,8 @@ pub struct SupervisorHandle {
 
 struct Inner {
     path: Arc<str>,
+    /// Marked draining: no longer ready, still serving.
+    draining: std::sync::atomic::AtomicBool,
     done: watch::Receiver<Option<LoopEnd>>,
     events: EventSource,
     inbox: mpsc::UnboundedSender<Message>,
@@ -66,7 +68,8 @@ impl SupervisorHandle {
         events: EventSource,
         inbox: mpsc::UnboundedSender<Message>,
     ) -> Self {
-        SupervisorHandle { inner: Arc::new(Inner { path, done, events, inbox }), scope: Arc::new([]) }
+        let draining = std::sync::atomic::AtomicBool::new(false);
+        SupervisorHandle { inner: Arc::new(Inner { path, draining, done, events, inbox }), scope: Arc::new([]) }
     }
 
     /// The path of the supervisor this handle addresses.
@@ -166,6 +169,20 @@ impl SupervisorHandle {
         Ok(*snapshot)
     }
 
+    /// Marks the tree as draining: [`health`](Self::health) says it is not
+    /// ready (so a load balancer stops sending it work) while it goes on
+    /// running, until it is shut down. For a drain delay before an orderly
+    /// shutdown (the `signal` feature's `run_until_signal_draining` does it).
+    pub fn drain(&self) {
+        self.inner.draining.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the tree was marked draining.
+    #[must_use]
+    pub fn is_draining(&self) -> bool {
+        self.inner.draining.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The tree's health with Kubernetes' meaning (see [`Health`]): live if
     /// its loop answers `within` the bound (the same check as the systemd
     /// watchdog's), ready if every child that gates readiness runs and is
@@ -175,7 +192,14 @@ impl SupervisorHandle {
     /// [`Health`]: crate::Health
     pub async fn health(&self, within: std::time::Duration) -> crate::Health {
         match tokio::time::timeout(within, self.tree()).await {
-            Ok(Ok(tree)) => crate::Health::of(&tree),
+            Ok(Ok(tree)) => {
+                let mut health = crate::Health::of(&tree);
+                if self.is_draining() {
+                    health.ready = false;
+                    health.degraded.push("draining: shutting down soon".to_string());
+                }
+                health
+            }
             Ok(Err(error)) => crate::Health::unreachable(!self.is_finished(), error.to_string()),
             Err(_) => {
                 crate::Health::unreachable(false, format!("the supervisor's loop did not answer within {within:?}"))

@@ -65,7 +65,17 @@ impl RunningSupervisor {
     ///     running.run_until_signal(Duration::from_secs(30)).await.exit_code()
     /// }
     /// ```
-    pub async fn run_until_signal(mut self, deadline: Duration) -> TreeExit {
+    pub async fn run_until_signal(self, deadline: Duration) -> TreeExit {
+        self.run_until_signal_draining(Duration::ZERO, deadline).await
+    }
+
+    /// [`run_until_signal`](Self::run_until_signal), draining first: when
+    /// the signal comes the tree is marked draining
+    /// ([`SupervisorHandle::drain`](crate::SupervisorHandle::drain)), so it
+    /// is no longer ready (a load balancer stops sending it work) but goes
+    /// on serving, for `drain`; then the ordered shutdown starts, within
+    /// `deadline`. A second signal aborts at once, drain or not.
+    pub async fn run_until_signal_draining(mut self, drain: Duration, deadline: Duration) -> TreeExit {
         let handle = self.handle();
         #[cfg(all(feature = "systemd", unix))]
         let systemd = self.systemd_from_env();
@@ -82,6 +92,19 @@ impl RunningSupervisor {
         #[cfg(all(feature = "systemd", unix))]
         if let Some(systemd) = &systemd {
             systemd.stopping();
+        }
+        if !drain.is_zero() {
+            handle.drain();
+            tokio::select! {
+                () = tokio::time::sleep(drain) => {}
+                _ = handle.wait() => {}
+                () = signal() => {
+                    tracing::warn!(supervisor = handle.path(), "second signal: aborting");
+                    let ended = handle.kill().await.map(TreeExit::Aborted);
+                    self.join_root().await;
+                    return ended.unwrap_or_else(TreeExit::GaveUp);
+                }
+            }
         }
         let ended = tokio::select! {
             ended = handle.shutdown() => ended.map(TreeExit::Stopped),

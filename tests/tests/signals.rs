@@ -50,4 +50,30 @@ async fn sigterm_stops_in_order_and_the_exit_code_says_how() {
     let (ended, took) = run(tree(Duration::from_secs(30)).await, Duration::from_secs(60), 2).await;
     assert!(matches!(ended, TreeExit::Aborted(_)), "{ended:?}");
     assert!(took < Duration::from_secs(5), "took {took:?}");
+
+    // Draining: at the signal the tree is no longer ready but still live
+    // and running; after the drain delay it stops in order.
+    let running = tree(Duration::from_millis(10)).await;
+    let handle = running.handle();
+    let task = tokio::spawn(running.run_until_signal_draining(Duration::from_millis(800), Duration::from_secs(5)));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(handle.health(Duration::from_secs(1)).await.ready);
+    send_sigterm();
+    let mut drained = None;
+    for _ in 0..50 {
+        let health = handle.health(Duration::from_secs(1)).await;
+        if !health.ready {
+            drained = Some(health);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let health = drained.expect("not ready once draining");
+    assert!(health.live, "{health:?}");
+    assert!(health.degraded.iter().any(|d| d.starts_with("draining")), "{health:?}");
+    let children = handle.which_children().await.unwrap();
+    assert_eq!(children[0].state, supervisor_core::ChildState::Running, "still serving while it drains");
+    let ended = task.await.unwrap();
+    assert!(matches!(ended, TreeExit::Stopped(_)), "{ended:?}");
+    assert!(!handle.health(Duration::from_secs(1)).await.live);
 }
