@@ -34,7 +34,7 @@ pub(crate) async fn restarts_declared(n: u64) -> Duration {
     async fn declared(ctx: Ctx, state: Arc<Counted>, n: u64) -> Result<(), &'static str> {
         counted(ctx, state, n, false).await
     }
-    timed_restarts("s1c", |state| ChildSpec::from_child("w", move |ctx| declared(ctx, state.clone(), n))).await
+    timed_restarts("s1c", |state| ChildSpec::from_child("w", move || declared(state.clone(), n))).await
 }
 
 /// S1's child: bump the shared counter, fail until the n-th start; with a

@@ -15,33 +15,51 @@ pub use crate::{
     Strategy, SupervisorSpec,
 };
 
-/// What a `#[child]` function returns: its body's future, inline, marked
-/// with the options from its attribute. It is not a future itself (it is
-/// one to `.await`, through `IntoFuture`), so it cannot be handed to
-/// [`ChildSpec::worker`], which would lose its options.
-#[must_use = "a child's future does nothing unless awaited or supervised"]
-pub struct Child<F, O> {
-    future: F,
+/// What a `#[child]` function returns: the child's body, waiting for its
+/// `Ctx`, marked with the options from its attribute. It is not a future,
+/// so it cannot be handed to [`ChildSpec::worker`], which would lose its
+/// options; [`DeclaredChild::start`](crate::DeclaredChild::start) gives
+/// the future, to await it directly.
+#[must_use = "a child does nothing unless started or supervised"]
+pub struct Child<B, O> {
+    body: B,
     _options: std::marker::PhantomData<fn() -> O>,
 }
 
-impl<F, O> Child<F, O> {
+impl<B, O> Child<B, O> {
     /// Wraps a child's body.
-    pub fn new(future: F) -> Self {
-        Child { future, _options: std::marker::PhantomData }
+    pub fn new(body: B) -> Self {
+        Child { body, _options: std::marker::PhantomData }
+    }
+
+    pub(crate) fn into_body(self) -> B {
+        self.body
     }
 }
 
-impl<F: Future, O> std::future::IntoFuture for Child<F, O> {
-    type Output = F::Output;
-    type IntoFuture = F;
+/// A child's body: given its `Ctx`, the future it runs. The arguments it
+/// was called with are moved into that future; the body is made once per
+/// start, so nothing is cloned twice.
+pub trait ChildBody: Send + 'static {
+    /// The child's future.
+    type Future: Future + Send + 'static;
+    /// Makes the future, handing it its `Ctx`.
+    fn start(self, ctx: Ctx) -> Self::Future;
+}
 
-    fn into_future(self) -> F {
-        self.future
+impl<F, Fut> ChildBody for F
+where
+    F: FnOnce(Ctx) -> Fut + Send + 'static,
+    Fut: Future + Send + 'static,
+{
+    type Future = Fut;
+
+    fn start(self, ctx: Ctx) -> Fut {
+        self(ctx)
     }
 }
 
-impl<F, O> std::fmt::Debug for Child<F, O> {
+impl<B, O> std::fmt::Debug for Child<B, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Child")
     }
@@ -69,20 +87,20 @@ pub struct Moved;
     note = "make the child `restart = temporary` (never restarted: its arguments are moved in and need only be `Send`), or wrap the values in an `Arc`"
 )]
 pub trait TemplateArg<P>: Sized + Send + 'static {
-    /// The template of children that run `child(ctx, args)`.
+    /// The template of children that run `child(args)`.
     fn template<F, R>(child: F) -> ChildTemplate<Self>
     where
-        F: Fn(Ctx, Self) -> R + Send + Sync + 'static,
+        F: Fn(Self) -> R + Send + Sync + 'static,
         R: ChildOutput;
 }
 
 impl<T: ChildArg> TemplateArg<Cloned> for T {
     fn template<F, R>(child: F) -> ChildTemplate<Self>
     where
-        F: Fn(Ctx, Self) -> R + Send + Sync + 'static,
+        F: Fn(Self) -> R + Send + Sync + 'static,
         R: ChildOutput,
     {
-        ChildTemplate::new(move |ctx: Ctx, args: T| std::future::IntoFuture::into_future(child(ctx, args)))
+        ChildTemplate::new(move |ctx: Ctx, args: T| child(args).start(ctx))
             .map_prototype(<R::Options as ChildOptions>::apply)
     }
 }
@@ -90,10 +108,10 @@ impl<T: ChildArg> TemplateArg<Cloned> for T {
 impl<T: Send + 'static> TemplateArg<Moved> for T {
     fn template<F, R>(child: F) -> ChildTemplate<Self>
     where
-        F: Fn(Ctx, Self) -> R + Send + Sync + 'static,
+        F: Fn(Self) -> R + Send + Sync + 'static,
         R: ChildOutput,
     {
-        ChildTemplate::temporary(move |ctx: Ctx, args: T| std::future::IntoFuture::into_future(child(ctx, args)))
+        ChildTemplate::temporary(move |ctx: Ctx, args: T| child(args).start(ctx))
             .map_prototype(<R::Options as ChildOptions>::apply)
     }
 }
@@ -107,10 +125,57 @@ pub use crate::child_spec::DeclaredChild as ChildOutput;
 /// function.
 pub fn spec<F, R>(id: &'static str, factory: F) -> ChildSpec
 where
-    F: Fn(Ctx) -> R + Send + Sync + 'static,
+    F: Fn() -> R + Send + Sync + 'static,
     R: ChildOutput,
 {
     ChildSpec::from_child(id, factory)
+}
+
+/// A function a `supervisor!` entry may call: one marked with `#[child]`.
+/// The entry calls what [`child_fn`] returns, so rustc checks the
+/// arguments against the function's own parameters; a function that is not
+/// a child is reported once, here, and the call is not checked.
+#[diagnostic::on_unimplemented(
+    message = "this is not a `#[child]` function",
+    label = "add `#[child]` to this function's definition",
+    note = "a `supervisor!` entry calls an `async fn` marked with `#[child]`; its first parameter is the child's `Ctx`"
+)]
+pub trait ChildFnItem<Marker> {
+    /// The function itself, once known to be a child.
+    type Callable;
+    /// Gives the function back.
+    fn callable(self) -> Self::Callable;
+}
+
+macro_rules! child_fn_item {
+    ($($arg:ident),*) => {
+        impl<F, R, $($arg),*> ChildFnItem<fn($($arg),*) -> R> for F
+        where
+            F: Fn($($arg),*) -> R,
+            R: ChildOutput,
+        {
+            type Callable = F;
+
+            fn callable(self) -> F {
+                self
+            }
+        }
+    };
+}
+
+child_fn_item!();
+child_fn_item!(A1);
+child_fn_item!(A1, A2);
+child_fn_item!(A1, A2, A3);
+child_fn_item!(A1, A2, A3, A4);
+child_fn_item!(A1, A2, A3, A4, A5);
+child_fn_item!(A1, A2, A3, A4, A5, A6);
+child_fn_item!(A1, A2, A3, A4, A5, A6, A7);
+child_fn_item!(A1, A2, A3, A4, A5, A6, A7, A8);
+
+/// The `#[child]` function a tree entry calls.
+pub fn child_fn<F: ChildFnItem<M>, M>(function: F) -> F::Callable {
+    function.callable()
 }
 
 /// An argument of a child, cloned for every restart.
@@ -137,7 +202,7 @@ pub fn clone_arg<T: ChildArg>(value: &T) -> T {
 pub fn assert_child_return<R: ChildReturn>() {}
 
 /// A function that can be the template of a dynamic supervisor: its
-/// arguments after the `Ctx` become one value of type `A` (`()` for none,
+/// arguments become one value of type `A` (`()` for none,
 /// the argument itself for one, a tuple for more).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the child of a dynamic supervisor",
@@ -147,22 +212,22 @@ pub fn assert_child_return<R: ChildReturn>() {}
 pub trait TemplateFn<A, Marker>: Send + Sync + 'static {
     /// What a call returns.
     type Output: ChildOutput;
-    /// Calls it with its `Ctx` and its arguments as one value.
-    fn call(&self, ctx: Ctx, args: A) -> Self::Output;
+    /// Calls it with its arguments as one value.
+    fn call(&self, args: A) -> Self::Output;
 }
 
 macro_rules! template_fn {
     ($($arg:ident),*) => {
-        impl<F, R, $($arg),*> TemplateFn<template_args!($($arg),*), fn(Ctx, $($arg),*) -> R> for F
+        impl<F, R, $($arg),*> TemplateFn<template_args!($($arg),*), fn($($arg),*) -> R> for F
         where
-            F: Fn(Ctx, $($arg),*) -> R + Send + Sync + 'static,
+            F: Fn($($arg),*) -> R + Send + Sync + 'static,
             R: ChildOutput,
         {
             type Output = R;
 
             #[allow(non_snake_case)]
-            fn call(&self, ctx: Ctx, template_args!($($arg),*): template_args!($($arg),*)) -> R {
-                self(ctx, $($arg),*)
+            fn call(&self, template_args!($($arg),*): template_args!($($arg),*)) -> R {
+                self($($arg),*)
             }
         }
     };
@@ -189,7 +254,7 @@ where
     F: TemplateFn<A, M>,
     A: TemplateArg<ArgsOf<F::Output>>,
 {
-    A::template(move |ctx: Ctx, args: A| child.call(ctx, args))
+    A::template(move |args: A| child.call(args))
 }
 
 /// What a `spec { ... }` entry may hold.
@@ -224,7 +289,7 @@ pub fn prebuilt(id: &'static str, spec: impl IntoChildSpec) -> ChildSpec {
 #[diagnostic::on_unimplemented(
     message = "a `group {{ ... }}` entry holds an iterator of `ChildSpec`s, not `{Self}`",
     label = "expected children made at run time",
-    note = "for example `(0..n).map(|i| ChildSpec::from_child(format!(\"worker{{i}}\"), worker))`"
+    note = "for example `(0..n).map(|i| ChildSpec::from_child(format!(\"worker{{i}}\"), move || worker(i)))`"
 )]
 pub trait IntoChildSpecs {
     /// The children, in order.

@@ -63,31 +63,62 @@ fn spawn<F: Future<Output = ()> + Send + 'static>(task: F, span: Option<Span>) -
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a plain future: a `#[child]` function's options would be lost here",
     label = "this is a `#[child]` function's call, or not a future",
-    note = "build a `#[child]` function's spec with `ChildSpec::from_child(id, |ctx| f(ctx, ..))`, which keeps its options; `ChildSpec::worker` takes a plain `async` closure or block"
+    note = "build a `#[child]` function's spec with `ChildSpec::from_child(id, || f(..))`, which keeps its options; `ChildSpec::worker` takes a plain `async` closure or block"
 )]
 pub trait WorkerFuture: Future<Output: ChildReturn> + Send + 'static {}
 
 impl<F: Future<Output: ChildReturn> + Send + 'static> WorkerFuture for F {}
 
-/// What calling a `#[child]` function returns: its future, and the options
-/// its attribute declared. Implemented by the attribute's expansion only.
+/// What calling a `#[child]` function returns: the child, waiting for its
+/// `Ctx`, with the options its attribute declared. Implemented by the
+/// attribute's expansion only.
+///
+/// `#[child]` takes the child's `Ctx` out of the function's parameters: it
+/// is handed over at each start. A call names the other arguments only, as
+/// in a `supervisor!` entry, and [`start`](DeclaredChild::start) runs it
+/// by hand, in a test say:
+///
+/// ```
+/// use supervisor_core::{Ctx, DeclaredChild, child};
+///
+/// #[child]
+/// async fn greeter(ctx: Ctx, name: String) -> Result<(), String> {
+///     let _ = ctx;
+///     if name.is_empty() { Err("no name".into()) } else { Ok(()) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let done = greeter("ada".into()).start(Ctx::detached("test/greeter")).await;
+/// assert_eq!(done, Ok(()));
+/// # }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "this is not a `#[child]` function",
     label = "add `#[child]` to this function's definition",
     note = "a `supervisor!` entry, and `ChildSpec::from_child`, call an `async fn` marked with `#[child]`; its first parameter is the child's `Ctx`"
 )]
-pub trait DeclaredChild: std::future::IntoFuture<IntoFuture: WorkerFuture> + Send + 'static {
+pub trait DeclaredChild: Send + 'static {
+    /// The child's future.
+    type Future: WorkerFuture;
     /// The options type its attribute declared.
     #[doc(hidden)]
     type Options: crate::__private::ChildOptions;
+    /// The child's future for one start, with its `Ctx`.
+    fn start(self, ctx: Ctx) -> Self::Future;
 }
 
-impl<F, O> DeclaredChild for crate::__private::Child<F, O>
+impl<B, O> DeclaredChild for crate::__private::Child<B, O>
 where
-    F: WorkerFuture,
+    B: crate::__private::ChildBody<Future: WorkerFuture>,
     O: crate::__private::ChildOptions,
 {
+    type Future = B::Future;
     type Options = O;
+
+    fn start(self, ctx: Ctx) -> B::Future {
+        self.into_body().start(ctx)
+    }
 }
 
 /// How a child is stopped (OTP's `shutdown` child option).
@@ -200,15 +231,16 @@ impl ChildSpec {
     /// }
     ///
     /// let topic = String::from("orders");
-    /// let spec = ChildSpec::from_child("orders", move |ctx| consumer(ctx, topic.clone()));
+    /// // The `Ctx` is handed over at each start: name the other arguments.
+    /// let spec = ChildSpec::from_child("orders", move || consumer(topic.clone()));
     /// assert_eq!(spec.restart_type(), Restart::Transient);
     /// ```
     pub fn from_child<F, R>(id: impl Into<Arc<str>>, factory: F) -> Self
     where
-        F: Fn(Ctx) -> R + Send + Sync + 'static,
+        F: Fn() -> R + Send + Sync + 'static,
         R: DeclaredChild,
     {
-        let spec = ChildSpec::worker(id, move |ctx| std::future::IntoFuture::into_future(factory(ctx)));
+        let spec = ChildSpec::worker(id, move |ctx| factory().start(ctx));
         <R::Options as crate::__private::ChildOptions>::apply(spec)
     }
 

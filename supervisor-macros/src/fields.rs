@@ -162,23 +162,28 @@ fn is_path_sep(sep: Sep, rest: &[TokenTree]) -> bool {
 /// The keys of one list read so far: the one way a key given twice is
 /// found, whatever became of its first value (even one that did not parse).
 #[derive(Default)]
-pub(crate) struct Seen(Vec<String>);
+pub(crate) struct Seen(Vec<(String, Span)>);
 
 impl Seen {
     /// Whether `key` is new in this list; if not, says so.
     pub(crate) fn first(&mut self, key: &Ident, errors: &mut Errors) -> bool {
         let name = key.to_string();
-        if self.0.contains(&name) {
+        if self.has(&name) {
             errors.at(key.span(), format!("`{key}` is given twice: keep one"));
             return false;
         }
-        self.0.push(name);
+        self.0.push((name, key.span()));
         true
     }
 
     /// Whether `key` was written (whatever its value).
     pub(crate) fn has(&self, key: &str) -> bool {
-        self.0.iter().any(|k| k == key)
+        self.span(key).is_some()
+    }
+
+    /// Where `key` was written.
+    pub(crate) fn span(&self, key: &str) -> Option<Span> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, span)| *span)
     }
 }
 

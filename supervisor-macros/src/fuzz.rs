@@ -171,7 +171,7 @@ fn valid_trees() -> Vec<TokenStream> {
         quote! {
             name: "run_time",
             children: [
-                db: spec { ChildSpec::from_child("db", |ctx| db(ctx, cfg.clone())) },
+                db: spec { ChildSpec::from_child("db", move || db(cfg.clone())) },
                 pool: group { (0..n).map(|i| make(i)) },
                 sub: spec { built_elsewhere },
             ],

@@ -123,6 +123,14 @@ impl ChildOptions {
                 format!("a temporary child is never restarted, so it takes no backoff: remove `backoff` or use `{transient}`"),
             );
         }
+        if let Some(backoff) = &self.backoff {
+            if backoff.min.nanos > backoff.max.nanos {
+                errors.at(backoff.min.span, "backoff `min` is longer than `max`: the delays grow from min up to max");
+            }
+            if let Some((jitter, span)) = backoff.jitter.filter(|(jitter, _)| !(0.0..=1.0).contains(jitter)) {
+                errors.at(span, format!("`jitter` must be between 0 and 1, not {jitter}"));
+            }
+        }
         if let (Some((true, span)), Some(RestartKind::Permanent)) = (self.significant, restart) {
             let default = if self.restart.is_none() { " (permanent is the default)" } else { "" };
             errors.at(
@@ -223,10 +231,6 @@ fn parse_backoff(span: Span, tokens: TokenStream, sep: Sep, errors: &mut Errors)
         errors.at(span, format!("`backoff` needs both `min` and `max`: `{example}`"));
         return None;
     };
-    if min.nanos > max.nanos {
-        errors.at(min.span, "backoff `min` is longer than `max`: the delays grow from min up to max");
-        return None;
-    }
     Some(BackoffOpts { span, min, max, jitter, reset_after })
 }
 
@@ -237,8 +241,5 @@ fn parse_jitter(tokens: &TokenStream) -> syn::Result<(f64, Span)> {
         syn::Lit::Int(i) if i.suffix().is_empty() => (i.base10_parse::<f64>()?, i.span()),
         other => return Err(error(other.span())),
     };
-    if !(0.0..=1.0).contains(&value.0) {
-        return Err(syn::Error::new(value.1, format!("`jitter` must be between 0 and 1, not {}", value.0)));
-    }
     Ok(value)
 }

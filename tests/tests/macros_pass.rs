@@ -3,12 +3,11 @@
 
 mod common;
 
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Lab, settle};
-use supervisor_core::{ChildState, Ctx, ExitReason, Restart, Shutdown, Strategy, child, supervisor};
+use supervisor_core::{ChildState, Ctx, DeclaredChild, ExitReason, Restart, Shutdown, Strategy, child, supervisor};
 use tokio::sync::mpsc;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -119,8 +118,8 @@ async fn macro_options_equal_builder_options() {
     .unwrap();
     let by_hand = supervisor_core::SupervisorSpec::builder("m")
         .child(
-            // A plain future (`into_future`), its options set by hand.
-            ChildSpec::worker("c", move |ctx| consumer(ctx, Topic::Orders, Arc::default()).into_future())
+            // A plain future (`start`), its options set by hand.
+            ChildSpec::worker("c", move |ctx| consumer(Topic::Orders, Arc::default()).start(ctx))
                 .restart(Restart::Transient)
                 .shutdown(Shutdown::Timeout(Duration::from_secs(10)))
                 .backoff(Backoff::new(Duration::from_millis(50), Duration::from_secs(5)).jitter(0.2)),
@@ -173,11 +172,11 @@ async fn auto_shutdown_and_paths_in_modules() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_child_function_stays_callable_as_written() {
+async fn a_child_function_runs_by_hand_with_its_ctx() {
     let ctx = Ctx::detached("test/db");
     let log: Log = Arc::default();
     let (ctx2, log2) = (ctx.clone(), log.clone());
-    let run = tokio::spawn(async move { db_pool(ctx2, log2).await });
+    let run = tokio::spawn(async move { db_pool(log2).start(ctx2).await });
     settle().await;
     ctx.token().cancel();
     run.await.unwrap();
@@ -240,17 +239,17 @@ async fn a_macro_tree_behaves_as_the_same_tree_built_by_hand() {
     let by_hand = SupervisorSpec::builder("same")
         .strategy(Strategy::RestForOne)
         .intensity(Intensity::new(5, Duration::from_secs(10)))
-        .child(ChildSpec::worker("a", |ctx| steady(ctx).into_future()))
+        .child(ChildSpec::worker("a", |ctx| steady().start(ctx)))
         .child(
-            ChildSpec::worker("b", |ctx| twice_broken(ctx).into_future())
+            ChildSpec::worker("b", |ctx| twice_broken().start(ctx))
                 .restart(Restart::Transient)
                 .backoff(Backoff::new(Duration::from_millis(100), Duration::from_secs(1))),
         )
         .child(ChildSpec::supervisor(
             supervisor_core::SupervisorSpec::builder("c")
                 .strategy(Strategy::OneForAll)
-                .child(ChildSpec::worker("x", |ctx| steady(ctx).into_future()))
-                .child(ChildSpec::worker("y", |ctx| steady(ctx).into_future()))
+                .child(ChildSpec::worker("x", |ctx| steady().start(ctx)))
+                .child(ChildSpec::worker("y", |ctx| steady().start(ctx)))
                 .build()
                 .unwrap(),
         ))
@@ -325,7 +324,7 @@ async fn from_child_builds_a_spec_at_run_time_that_keeps_the_declared_options() 
         ctx.cancelled().await;
     }
     let topic = String::from("orders");
-    let spec = supervisor_core::ChildSpec::from_child("orders", move |ctx| declared(ctx, topic.clone()));
+    let spec = supervisor_core::ChildSpec::from_child("orders", move || declared(topic.clone()));
     assert_eq!(spec.restart_type(), supervisor_core::Restart::Transient);
     assert_eq!(spec.shutdown_setting(), supervisor_core::Shutdown::Timeout(Duration::from_secs(10)));
     // Set again, an option overrides the declared one.
@@ -333,10 +332,10 @@ async fn from_child_builds_a_spec_at_run_time_that_keeps_the_declared_options() 
     assert_eq!(spec.restart_type(), supervisor_core::Restart::Permanent);
     let running = supervisor_core::SupervisorSpec::builder("app").child(spec).build().unwrap().start().await.unwrap();
     running.shutdown().await.unwrap();
-    // Called directly, a `#[child]` function is still a future to await.
+    // Run by hand, a `#[child]` function is handed its `Ctx`.
     let ctx = Ctx::detached("test/declared");
     ctx.token().cancel();
-    declared(ctx, "direct".into()).await;
+    supervisor_core::DeclaredChild::start(declared("direct".into()), ctx).await;
 }
 
 #[tokio::test(start_paused = true)]

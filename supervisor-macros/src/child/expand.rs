@@ -1,5 +1,9 @@
 //! The expansion of a valid `#[child]`: the function, marked through its
 //! return type, and the type that carries its options.
+//!
+//! The function keeps its parameters after the `Ctx`, so a call names just
+//! those (as a tree entry does) and rustc counts them as the user does; it
+//! returns the body waiting for its `Ctx`, which each start hands over.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -13,7 +17,8 @@ pub(super) fn expand(attr: &ChildAttr, child: &ChildFn<'_>) -> TokenStream {
     let function = child.function;
     let (attrs, vis, sig, block) = (&function.attrs, &function.vis, &function.sig, &function.block);
     let name = &sig.ident;
-    let inputs = &sig.inputs;
+    let (ctx, args) = (&child.ctx, sig.inputs.iter().skip(1));
+    let (ctx_pat, ctx_ty) = (&ctx.pat, &ctx.ty);
     let output = &child.output;
     let options_type = format_ident!("__{}_child_options", name);
     let applied = options.apply(quote!(spec), krate);
@@ -27,14 +32,16 @@ pub(super) fn expand(attr: &ChildAttr, child: &ChildFn<'_>) -> TokenStream {
     let returned = respan(
         quote! {
             #krate::__private::Child<
-                impl ::core::future::Future<Output = #output> + ::core::marker::Send + 'static,
+                impl #krate::__private::ChildBody<
+                    Future = impl ::core::future::Future<Output = #output> + ::core::marker::Send + 'static,
+                >,
                 #options_type,
             >
         },
         name.span(),
     );
     let body = quote_spanned! {name.span()=>
-        #krate::__private::Child::new(async move {
+        #krate::__private::Child::new(move |#ctx_pat: #ctx_ty| async move {
             let __child_return: #output = #block;
             #[allow(unreachable_code)]
             __child_return
@@ -42,7 +49,7 @@ pub(super) fn expand(attr: &ChildAttr, child: &ChildFn<'_>) -> TokenStream {
     };
     quote! {
         #(#attrs)*
-        #vis fn #name(#inputs) -> #returned {
+        #vis fn #name(#(#args),*) -> #returned {
             #body
         }
 

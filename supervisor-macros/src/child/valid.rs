@@ -19,6 +19,9 @@ impl super::attr::ChildAttr {
 
 pub(super) struct ChildFn<'a> {
     pub(super) function: &'a ItemFn,
+    /// Its first parameter, `ctx: Ctx` (a placeholder when that is an
+    /// error, which is then reported).
+    pub(super) ctx: syn::PatType,
     pub(super) output: Type,
 }
 
@@ -65,7 +68,12 @@ impl<'a> ChildFn<'a> {
             }
         }
         let mut inputs = sig.inputs.iter();
-        match inputs.next() {
+        let first = inputs.next();
+        let ctx = match first {
+            Some(FnArg::Typed(first)) => first.clone(),
+            _ => syn::parse_quote!(ctx: Ctx),
+        };
+        match first {
             Some(FnArg::Receiver(receiver)) => {
                 errors.at(
                     receiver.span(),
@@ -113,7 +121,7 @@ impl<'a> ChildFn<'a> {
         if let Type::ImplTrait(_) = output {
             errors.at(output.span(), "a child returns `()`, `Result<(), E>` or a never type, not `impl Trait`");
         }
-        ChildFn { function, output }
+        ChildFn { function, ctx, output }
     }
 
     pub(super) fn output_span(&self) -> Span {

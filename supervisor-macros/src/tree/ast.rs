@@ -58,11 +58,20 @@ pub(crate) struct Entry {
 
 pub(crate) enum EntryKind {
     /// `key: function(args) { options }`
-    Call { function: syn::Path, args: Vec<syn::Expr>, options: Box<ChildOptions> },
+    /// `parens` spans the call's parentheses, so rustc's suggestions for
+    /// its arguments land inside them.
+    Call { function: syn::Path, args: Vec<syn::Expr>, parens: Option<Span>, options: Box<ChildOptions> },
     /// `key: supervisor { ... }`
     Nested(Box<Tree>),
     /// `key: dynamic { child: function, max: N, intensity: ... }`
-    Dynamic { child: syn::Path, max: Option<syn::LitInt>, intensity: Option<Intensity>, span: Span },
+    /// `child` is `None` when missing or written wrong; `keys` says which.
+    Dynamic {
+        child: Option<syn::Path>,
+        max: Option<(usize, syn::LitInt)>,
+        intensity: Option<Intensity>,
+        span: Span,
+        keys: Seen,
+    },
     /// `key: spec { expr }`: a `ChildSpec` or `SupervisorSpec` made at run
     /// time, named by the key.
     Prebuilt(syn::Expr),
@@ -98,7 +107,6 @@ impl Tree {
         let key = &field.key;
         let name = field.name();
         match name.as_str() {
-            "name" if nested => errors.at(key.span(), "a nested supervisor is named by its entry's key: remove `name`"),
             "name" => {
                 let name = field.tokens(Sep::Colon, "\"app\"").and_then(|t| {
                     syn::parse2::<syn::LitStr>(t.clone())
@@ -132,7 +140,6 @@ impl Tree {
                     self.shutdown_order = Some((group.span(), parse_stages(group.stream(), errors)));
                 }
             }
-            "crate" if nested => errors.at(key.span(), "`crate` is given once, at the top of the tree"),
             "crate" => {
                 let path = field.tokens(Sep::Colon, "::supervisor_core").and_then(crate::fields::crate_path);
                 self.krate = errors.ok(path.map(|p| quote!(#p)));
@@ -224,7 +231,6 @@ fn parse_call(key: &Ident, mut rest: Vec<TokenTree>, errors: &mut Errors) -> Opt
                     errors.at(field.key.span(), suggest::unknown("child option", &field.name(), &CHILD_KEYS));
                 }
             }
-            options.check(false, Sep::Colon, errors);
             rest.pop();
         }
     }
@@ -242,21 +248,23 @@ fn parse_call(key: &Ident, mut rest: Vec<TokenTree>, errors: &mut Errors) -> Opt
             return None;
         }
     };
-    let (function, args) = match expr {
+    let (function, args, parens) = match expr {
         syn::Expr::Call(call) => match *call.func {
-            syn::Expr::Path(path) if path.qself.is_none() => (path.path, call.args.into_iter().collect()),
+            syn::Expr::Path(path) if path.qself.is_none() => {
+                (path.path, call.args.into_iter().collect(), Some(call.paren_token.span.join()))
+            }
             other => {
                 errors.push(syn::Error::new_spanned(other, expected()));
                 return None;
             }
         },
-        syn::Expr::Path(path) if path.qself.is_none() => (path.path, Vec::new()),
+        syn::Expr::Path(path) if path.qself.is_none() => (path.path, Vec::new(), None),
         other => {
             errors.push(syn::Error::new_spanned(other, expected()));
             return None;
         }
     };
-    Some(EntryKind::Call { function, args, options: Box::new(options) })
+    Some(EntryKind::Call { function, args, parens, options: Box::new(options) })
 }
 
 fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option<EntryKind> {
@@ -281,11 +289,10 @@ fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option
                     let lit = syn::parse2::<syn::LitInt>(t.clone()).map_err(|_| {
                         syn::Error::new(span_of(t), "`max` is a whole number of children, such as `max: 1000`")
                     })?;
-                    match lit.base10_parse::<usize>() {
-                        Ok(0) => Err(syn::Error::new(lit.span(), "`max` must be at least 1")),
-                        Ok(_) => Ok(lit),
-                        Err(_) => Err(syn::Error::new(lit.span(), "`max` is a whole number of children")),
-                    }
+                    let value = lit
+                        .base10_parse::<usize>()
+                        .map_err(|_| syn::Error::new(lit.span(), "`max` is a whole number of children"))?;
+                    Ok((value, lit))
                 });
                 max = errors.ok(lit);
             }
@@ -295,11 +302,7 @@ fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option
             other => errors.at(key.span(), suggest::unknown("dynamic key", other, &DYNAMIC_KEYS)),
         }
     }
-    let Some(child) = child else {
-        errors.at(span, "a `dynamic` entry needs `child: function`, the `#[child]` its children run");
-        return None;
-    };
-    Some(EntryKind::Dynamic { child, max, intensity, span })
+    Some(EntryKind::Dynamic { child, max, intensity, span, keys: seen })
 }
 
 fn one_of(field: &Field, what: &str, choices: &[(&str, &'static str)]) -> syn::Result<Choice> {

@@ -108,7 +108,7 @@ fn child(entry: &Entry, krate: &TokenStream) -> TokenStream {
     let sv = quote!(#krate::__private);
     let id = entry.key.to_string();
     match &entry.kind {
-        EntryKind::Call { function, args, options } => {
+        EntryKind::Call { function, args, parens, options } => {
             // Every token an error could point at carries the span of the
             // user's token it stands for: the function, or the argument.
             let span = function.span();
@@ -121,13 +121,15 @@ fn child(entry: &Entry, krate: &TokenStream) -> TokenStream {
                 let sv = at(arg.span());
                 quote_spanned!(arg.span()=> let #fresh = #sv::clone_arg(&#owned);)
             });
-            let (sv_fn, ctx) = (at(span), quote_spanned!(span=> ctx));
+            let sv_fn = at(span);
+            let mut call = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#(#fresh),*));
+            call.set_span(parens.unwrap_or(span));
             let factory = quote_spanned! {span=>
                 {
                     #(let #owned = #args;)*
-                    move |#ctx: #sv_fn::Ctx| {
+                    move || {
                         #(#clones)*
-                        #function(#ctx, #(#fresh),*)
+                        #sv_fn::child_fn(#function)#call
                     }
                 }
             };
@@ -139,11 +141,11 @@ fn child(entry: &Entry, krate: &TokenStream) -> TokenStream {
             let spec = supervisor(inner, &name, krate);
             inner.options.apply(quote!(#sv::ChildSpec::supervisor(#spec)), krate)
         }
-        EntryKind::Dynamic { child, max, intensity, span } => {
+        EntryKind::Dynamic { child: Some(child), max, intensity, span, .. } => {
             let sv_child = respan(sv.clone(), child.span());
             let template = quote_spanned!(child.span()=> #sv_child::template(#child));
             let mut builder = quote_spanned!(*span=> #sv::SupervisorSpec::dynamic(#id, #template));
-            if let Some(max) = max {
+            if let Some((_, max)) = max {
                 builder = quote!(#builder.max_children(#max));
             }
             if let Some(intensity) = intensity {
@@ -157,7 +159,8 @@ fn child(entry: &Entry, krate: &TokenStream) -> TokenStream {
             let sv_spec = respan(sv.clone(), expr.span());
             quote_spanned!(expr.span()=> #sv_spec::prebuilt(#id, #expr))
         }
-        EntryKind::Group(_) => TokenStream::new(),
+        // Reported by `valid`; a tree with errors is not expanded.
+        EntryKind::Dynamic { child: None, .. } | EntryKind::Group(_) => TokenStream::new(),
     }
 }
 

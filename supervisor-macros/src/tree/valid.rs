@@ -1,5 +1,6 @@
-//! Checks across a tree's entries: the required keys, unique names, and a
-//! shutdown order that names every child exactly once.
+//! Every check of a tree: the required keys and the keys only the top
+//! takes, unique names, a dynamic entry's bounds, each entry's options,
+//! and a shutdown order that names every child exactly once.
 
 use std::collections::HashSet;
 
@@ -11,6 +12,14 @@ pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
     // A key written with a bad value was reported already.
     if !nested && !tree.keys.has("name") {
         errors.at(tree.span, "a supervisor needs a name: add `name: \"app\",`");
+    }
+    if nested {
+        if let Some(span) = tree.keys.span("name") {
+            errors.at(span, "a nested supervisor is named by its entry's key: remove `name`");
+        }
+        if let Some(span) = tree.keys.span("crate") {
+            errors.at(span, "`crate` is given once, at the top of the tree");
+        }
     }
     if let Some(name) = &tree.name {
         let value = name.value();
@@ -36,9 +45,21 @@ pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
             errors
                 .at(entry.key.span(), format!("two children are named `{}`: give each child its own name", entry.key));
         }
-        if let EntryKind::Nested(inner) = &entry.kind {
-            inner.options.check(true, crate::fields::Sep::Colon, errors);
-            check(inner, true, errors);
+        match &entry.kind {
+            EntryKind::Nested(inner) => {
+                inner.options.check(true, crate::fields::Sep::Colon, errors);
+                check(inner, true, errors);
+            }
+            EntryKind::Call { options, .. } => options.check(false, crate::fields::Sep::Colon, errors),
+            EntryKind::Dynamic { max, span, keys, .. } => {
+                if !keys.has("child") {
+                    errors.at(*span, "a `dynamic` entry needs `child: function`, the `#[child]` its children run");
+                }
+                if let Some((0, lit)) = max {
+                    errors.at(lit.span(), "`max` must be at least 1");
+                }
+            }
+            _ => {}
         }
     }
     if let Some((span, stages)) = &tree.shutdown_order {

@@ -7,7 +7,7 @@ async fn declared(ctx: Ctx) {
 
 fn main() {
     // Its options would be lost: the error says to use `from_child`.
-    let _ = ChildSpec::worker("d", |ctx| declared(ctx));
+    let _ = ChildSpec::worker("d", |_ctx| declared());
     // This keeps them.
-    let _ = ChildSpec::from_child("d", |ctx| declared(ctx));
+    let _ = ChildSpec::from_child("d", || declared());
 }
