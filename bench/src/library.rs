@@ -170,28 +170,49 @@ pub(crate) async fn snapshot_vs_listing(n: usize, reps: usize) -> (Duration, Dur
 /// started again (the last child, started last, says so). The median of
 /// `reps`.
 pub(crate) async fn group_restart(n: usize, reps: usize) -> Duration {
-    let trigger = Arc::new(Notify::new());
-    let restarted = Arc::new(Notify::new());
-    let failing = n / 2;
-    let children = (0..n).map(|i| {
-        let (trigger, restarted) = (trigger.clone(), restarted.clone());
-        ChildSpec::worker(format!("c{i}"), move |ctx: Ctx| {
-            let (trigger, restarted) = (trigger.clone(), restarted.clone());
-            async move {
-                if i == n - 1 && ctx.generation() > 0 {
-                    restarted.notify_one();
-                }
-                if i == failing {
-                    tokio::select! {
-                        () = ctx.cancelled() => return Ok(()),
-                        () = trigger.notified() => return Err("fail"),
-                    }
-                }
-                ctx.cancelled().await;
-                Ok(())
-            }
-        })
-    });
+    timed_group_restart(n, reps, |i, group| {
+        ChildSpec::worker(format!("c{i}"), move |ctx: Ctx| grouped(ctx, group.clone(), i))
+    })
+    .await
+}
+
+/// S4c: S4 with the children declared by `#[child]`.
+pub(crate) async fn group_restart_declared(n: usize, reps: usize) -> Duration {
+    #[supervisor_core::child]
+    async fn declared(ctx: Ctx, group: Arc<Group>, i: usize) -> Result<(), &'static str> {
+        grouped(ctx, group, i).await
+    }
+    timed_group_restart(n, reps, |i, group| ChildSpec::from_child(format!("c{i}"), move || declared(group.clone(), i)))
+        .await
+}
+
+/// What S4's children share: the failing child's trigger, and the signal
+/// of the last child's restart.
+struct Group {
+    n: usize,
+    trigger: Notify,
+    restarted: Notify,
+}
+
+/// S4's child: the middle one fails when triggered; the last one says when
+/// it has started again.
+async fn grouped(ctx: Ctx, group: Arc<Group>, i: usize) -> Result<(), &'static str> {
+    if i == group.n - 1 && ctx.generation() > 0 {
+        group.restarted.notify_one();
+    }
+    if i == group.n / 2 {
+        tokio::select! {
+            () = ctx.cancelled() => return Ok(()),
+            () = group.trigger.notified() => return Err("fail"),
+        }
+    }
+    ctx.cancelled().await;
+    Ok(())
+}
+
+async fn timed_group_restart(n: usize, reps: usize, child: impl Fn(usize, Arc<Group>) -> ChildSpec) -> Duration {
+    let group = Arc::new(Group { n, trigger: Notify::new(), restarted: Notify::new() });
+    let children = (0..n).map(|i| child(i, group.clone()));
     let spec = started(
         SupervisorSpec::builder("s4")
             .strategy(Strategy::OneForAll)
@@ -203,8 +224,8 @@ pub(crate) async fn group_restart(n: usize, reps: usize) -> Duration {
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t0 = Instant::now();
-        trigger.notify_one();
-        restarted.notified().await;
+        group.trigger.notify_one();
+        group.restarted.notified().await;
         times.push(t0.elapsed());
     }
     let _ = running.shutdown().await;

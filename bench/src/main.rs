@@ -194,6 +194,12 @@ fn main() {
             best(&runtime, || library::group_restart(children, reps), || floor::group_restart(children, reps));
         emit(Row::time("S4", children, lib, flo));
     }
+    if runs("S4c") {
+        let (children, reps) = (sizes.group, sizes.group_reps);
+        let (lib, flo) =
+            best(&runtime, || library::group_restart_declared(children, reps), || floor::group_restart(children, reps));
+        emit(Row::time("S4c", children, lib, flo));
+    }
 
     if runs("T1") {
         // Against which_children, not the floor: what the snapshot adds.
