@@ -85,6 +85,14 @@ pub struct ChildSnapshot {
     /// How its last incarnation ended, if one has (serialized as its text).
     #[cfg_attr(feature = "serde", serde(serialize_with = "serialized::reason"))]
     pub last_exit: Option<ExitReason>,
+    /// How long ago its last incarnation ended (serialized as
+    /// `last_exit_ms_ago`).
+    #[cfg_attr(feature = "serde", serde(rename = "last_exit_ms_ago", serialize_with = "serialized::millis"))]
+    pub last_exit_ago: Option<Duration>,
+    /// For a child alive now: how long ago this incarnation was started
+    /// (serialized as `up_ms`).
+    #[cfg_attr(feature = "serde", serde(rename = "up_ms", serialize_with = "serialized::millis"))]
+    pub up: Option<Duration>,
     /// Its incarnation's helper tasks ([`Ctx::spawn`](crate::Ctx::spawn))
     /// still alive.
     pub helpers: usize,

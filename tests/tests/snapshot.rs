@@ -97,3 +97,31 @@ async fn the_snapshot_and_health_are_plain_json() {
     assert_eq!(health["checks"][0]["why"], "restarting in 2s");
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_snapshot_says_how_long_each_child_has_been_up_and_since_its_last_exit() {
+    let lab = Lab::new();
+    let running = common::start(
+        SupervisorSpec::builder("app")
+            .child(lab.worker("steady"))
+            .child(lab.worker("flaky").backoff(Backoff::new(Duration::from_secs(1), Duration::from_secs(1)))),
+    )
+    .await;
+    let handle = running.handle();
+    tokio::time::sleep(MS(300)).await;
+    lab.tell("flaky", Action::Fail("boom")).await;
+    settle().await;
+    tokio::time::sleep(MS(200)).await;
+
+    let tree = handle.tree().await.unwrap();
+    let (steady, flaky) = (&tree.children[0], &tree.children[1]);
+    assert_eq!((steady.up, steady.last_exit_ago), (Some(MS(500)), None), "up since the start, never exited");
+    assert_eq!((flaky.up, flaky.last_exit_ago), (None, Some(MS(200))), "restarting: not up, exited 200 ms ago");
+
+    tokio::time::sleep(MS(1000)).await;
+    let tree = handle.tree().await.unwrap();
+    let flaky = &tree.children[1];
+    assert_eq!(flaky.state, ChildState::Running);
+    assert_eq!((flaky.up, flaky.last_exit_ago), (Some(MS(200)), Some(MS(1200))), "up since its restart");
+    running.shutdown().await.unwrap();
+}

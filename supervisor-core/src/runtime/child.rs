@@ -125,6 +125,8 @@ pub(crate) struct Live {
     pub(crate) nested: Option<Nested>,
     /// Announced as started (event, metrics).
     pub(crate) announced: bool,
+    /// When it was spawned.
+    pub(crate) started_at: Instant,
 }
 
 /// The link to a running nested supervisor's loop.
@@ -163,6 +165,8 @@ pub(crate) struct Child {
     /// How many incarnations have started: the next one's generation.
     pub(crate) starts: u64,
     pub(crate) last_exit: Option<ExitReason>,
+    /// When its last incarnation ended.
+    pub(crate) exited_at: Option<Instant>,
     /// How long its last stop took, from the request to the end of its task.
     pub(crate) stop_took: Option<Duration>,
     pub(crate) subtree: Option<Box<ExitReport>>,
@@ -184,6 +188,7 @@ impl Child {
             epoch: 0,
             starts: 0,
             last_exit: None,
+            exited_at: None,
             stop_took: None,
             subtree: None,
             backoff: None,

@@ -312,6 +312,8 @@ impl SupervisorLoop {
                     restart_in,
                     generation: child.generation(),
                     last_exit: child.last_exit.clone(),
+                    last_exit_ago: child.exited_at.map(|at| now.saturating_duration_since(at)),
+                    up: child.state.live().map(|live| now.saturating_duration_since(live.started_at)),
                     helpers,
                     supervisor: None,
                 }

@@ -61,18 +61,14 @@ impl SupervisorLoop {
         if self.children.get(index).is_none_or(|c| c.state.is_alive()) {
             return;
         }
-        // The clock is read only for a policy that needs it.
-        let needs_clock = self
-            .children
-            .get(index)
-            .is_some_and(|c| c.spec.backoff.is_some() || matches!(c.spec.wait_ready, Some(Some(_))));
-        let now = needs_clock.then(|| self.wake.now());
+        // Read once per turn of the loop, whatever it starts in that turn.
+        let now = self.wake.now();
         let epoch = self.children.new_epoch(index);
         let inbox = self.inbox.tx.clone();
         let Some(child) = self.children.get_mut(index) else { return };
         let generation = child.starts;
         child.starts += 1;
-        if let (Some(now), Some(_)) = (now, &child.spec.backoff) {
+        if child.spec.backoff.is_some() {
             child.backoff.get_or_insert_with(Box::default).started_at = Some(now);
         }
         let waits = child.spec.wait_ready;
@@ -87,7 +83,7 @@ impl SupervisorLoop {
                 let ctx = Ctx::renew(child.spare.take(), &child.path, generation, Some(signal), waits.is_some());
                 let report = Report(ctx.clone());
                 let spawned = std::panic::catch_unwind(AssertUnwindSafe(|| launch(ctx.clone(), report, span)));
-                spawned.map(|task| Live { ctx, task, nested: None, announced: false })
+                spawned.map(|task| Live { ctx, task, nested: None, announced: false, started_at: now })
             }
             Body::Supervisor(spec) => {
                 let (tx, rx) = mpsc::unbounded_channel();
@@ -106,7 +102,7 @@ impl SupervisorLoop {
                     Some(span) => tokio::spawn(task.instrument(span)),
                     None => tokio::spawn(task),
                 };
-                Ok(Live { ctx, task, nested: Some(Nested { inbox: tx }), announced: false })
+                Ok(Live { ctx, task, nested: Some(Nested { inbox: tx }), announced: false, started_at: now })
             }
         };
         let live = match launched {
@@ -114,6 +110,7 @@ impl SupervisorLoop {
             Err(payload) => {
                 let reason = ExitReason::Panicked(panic_message(payload));
                 child.last_exit = Some(reason.clone());
+                child.exited_at = Some(now);
                 child.stop_took = None;
                 let path = child.path.clone();
                 self.events.emit(|| Event::ChildExited { path, generation, reason });
@@ -129,7 +126,6 @@ impl SupervisorLoop {
         child.state = State::Starting { live, by };
         self.children.spawned();
         if let Some(timeout) = timeout {
-            let now = now.unwrap_or_else(|| self.wake.now());
             self.set_timer(now + timeout, index, TimerKind::ReadyDeadline);
         }
     }
@@ -275,6 +271,7 @@ impl SupervisorLoop {
         let took = was.asked_since().map(|since| self.wake.now().saturating_duration_since(since));
         child.stop_took = took;
         child.last_exit = Some(reason.clone());
+        child.exited_at = Some(self.wake.now());
         child.subtree = subtree;
         if not_ended {
             // Detached: awaiting it could take forever.
