@@ -97,6 +97,40 @@ pub enum Event {
         /// Why, if it stopped with an error.
         error: Option<Arc<str>>,
     },
+    /// An operator asked for a child to be restarted, terminated or
+    /// killed, through the HTTP view's control endpoints (feature `http`).
+    Control {
+        /// The child's path.
+        path: Arc<str>,
+        /// What was asked.
+        action: ControlAction,
+        /// Why it was refused, if it was (`no child ...`, `not running`).
+        error: Option<Arc<str>>,
+    },
+}
+
+/// What an operator's control call asks of a child ([`Event::Control`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ControlAction {
+    /// Stop it in order, then start it again.
+    Restart,
+    /// Stop it in order; it stays stopped.
+    Terminate,
+    /// Abort it at once; then its restart type applies.
+    Kill,
+}
+
+impl ControlAction {
+    /// Its name in a URL and in a log line: `restart`, `terminate`, `kill`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ControlAction::Restart => "restart",
+            ControlAction::Terminate => "terminate",
+            ControlAction::Kill => "kill",
+        }
+    }
 }
 
 /// One short line per event, as tests compare them:
@@ -126,6 +160,10 @@ impl fmt::Display for Event {
             Event::IntensityExceeded { supervisor, max, .. } => write!(f, "gave up {supervisor} max {max}"),
             Event::SupervisorStopped { supervisor, error: None } => write!(f, "supervisor stopped {supervisor}"),
             Event::SupervisorStopped { supervisor, error: Some(_) } => write!(f, "supervisor failed {supervisor}"),
+            Event::Control { path, action, error: None } => write!(f, "control {} {path} ok", action.name()),
+            Event::Control { path, action, error: Some(error) } => {
+                write!(f, "control {} {path} refused: {error}", action.name())
+            }
         }
     }
 }
@@ -160,6 +198,10 @@ impl Event {
             }
             Event::SupervisorStopped { supervisor, error: None } => {
                 tracing::info!(supervisor = %supervisor, "supervisor stopped");
+            }
+            Event::Control { path, action, error } => {
+                let error = error.as_deref().unwrap_or("");
+                tracing::warn!(path = %path, action = action.name(), error, "control call");
             }
         }
     }
@@ -228,6 +270,15 @@ impl EventSource {
             None => broadcast::channel(1).1,
         };
         EventReceiver { rx, subscribers: self.subscribers.clone() }
+    }
+
+    /// Publishes an event from outside the loops (an operator's call), as
+    /// the loops do: traced, and sent if anyone listens and the tree runs.
+    pub(crate) fn publish(&self, event: Event) {
+        event.trace();
+        if let Some(tx) = self.tx.upgrade().filter(|_| self.subscribers.load(Ordering::Relaxed) > 0) {
+            let _ = tx.send(event);
+        }
     }
 }
 

@@ -294,6 +294,13 @@ impl SupervisorHandle {
         self.inner.events.subscribe()
     }
 
+    /// Publishes an event from outside the tree's loops, an operator's
+    /// call say.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn publish(&self, event: crate::Event) {
+        self.inner.events.publish(event);
+    }
+
     /// Asks the tree to stop and waits for its report. Calling it again, from
     /// any handle, returns the same report.
     ///

@@ -71,7 +71,7 @@ pub use control::{ChildCounts, ChildInfo, ChildState, ControlError};
 pub use ctx::Ctx;
 pub use dynamic::{ChildTemplate, DynamicBuilder, DynamicHandle};
 pub use error::{SpecError, StartError, SupervisorError};
-pub use event::{Event, EventReceiver, RecvError, TryRecvError};
+pub use event::{ControlAction, Event, EventReceiver, RecvError, TryRecvError};
 pub use exit::{ChildReport, ExitReason, ExitReport};
 pub use handle::SupervisorHandle;
 pub use health::{Check, Health};

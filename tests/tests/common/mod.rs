@@ -2,6 +2,8 @@
 //! happens to them, with times relative to the lab's creation.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod http;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
