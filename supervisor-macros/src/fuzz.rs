@@ -29,6 +29,7 @@ const WORDS: [&str; 30] = [
     "min",
     "jitter",
     "significant",
+    "gates_readiness",
     "wait_ready",
     "crate",
     "async",
@@ -193,7 +194,7 @@ fn valid_children() -> Vec<(TokenStream, TokenStream)> {
             ),
         ),
         (
-            quote!(significant, restart = temporary, wait_ready = 1s),
+            quote!(significant, restart = temporary, wait_ready = 1s, gates_readiness = false),
             quote!(
                 pub async fn job(ctx: Ctx) {}
             ),

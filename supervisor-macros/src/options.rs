@@ -1,6 +1,6 @@
 //! The options of one child, spelt the same in `#[child(key = value)]` and
 //! in a tree entry's `{ key: value }`: restart, shutdown, backoff,
-//! significant, wait_ready.
+//! significant, wait_ready, gates_readiness.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
@@ -10,7 +10,8 @@ use crate::errors::Errors;
 use crate::fields::{Field, Seen, Sep, Value, parse_fields, span_of, word};
 use crate::suggest;
 
-pub(crate) const CHILD_KEYS: [&str; 5] = ["restart", "shutdown", "backoff", "significant", "wait_ready"];
+pub(crate) const CHILD_KEYS: [&str; 6] =
+    ["restart", "shutdown", "backoff", "significant", "wait_ready", "gates_readiness"];
 const RESTARTS: [&str; 3] = ["permanent", "transient", "temporary"];
 const BACKOFF_KEYS: [&str; 4] = ["min", "max", "jitter", "reset_after"];
 
@@ -43,6 +44,7 @@ pub(crate) struct ChildOptions {
     backoff: Option<BackoffOpts>,
     significant: Option<(bool, Span)>,
     wait_ready: Option<Dur>,
+    gates_readiness: Option<(bool, Span)>,
     /// Keys seen, to report a key given twice even when its value was bad.
     seen: Seen,
 }
@@ -86,17 +88,8 @@ impl ChildOptions {
                     self.backoff = parse_backoff(field.key.span(), group.stream(), sep, errors);
                 }
             }
-            "significant" => {
-                let value = match &field.value {
-                    Value::Flag => Ok((true, field.key.span())),
-                    Value::Tokens(tokens) => match syn::parse2::<syn::LitBool>(tokens.clone()) {
-                        Ok(lit) => Ok((lit.value, lit.span)),
-                        Err(_) => Err(syn::Error::new(span_of(tokens), "`significant` is `true` or `false`")),
-                    },
-                    Value::Group(g) => Err(syn::Error::new(g.span(), "`significant` is `true` or `false`")),
-                };
-                self.significant = errors.ok(value);
-            }
+            "significant" => self.significant = errors.ok(flag(field, "significant")),
+            "gates_readiness" => self.gates_readiness = errors.ok(flag(field, "gates_readiness")),
             _ => {
                 let value = field.tokens(sep, "5s").and_then(|t| Dur::parse(t, "the ready timeout"));
                 self.wait_ready = errors.ok(value);
@@ -179,11 +172,27 @@ impl ChildOptions {
         if let Some((significant, span)) = self.significant {
             out = quote_spanned!(span=> #out.significant(#significant));
         }
+        if let Some((gates, span)) = self.gates_readiness {
+            out = quote_spanned!(span=> #out.gates_readiness(#gates));
+        }
         if let Some(timeout) = &self.wait_ready {
             let timeout_tokens = timeout.expand(krate);
             out = quote_spanned!(timeout.span=> #out.wait_ready(#timeout_tokens));
         }
         out
+    }
+}
+
+/// A yes-or-no option: written alone (yes), or `true` or `false`.
+fn flag(field: &Field, name: &str) -> syn::Result<(bool, Span)> {
+    let error = |span| syn::Error::new(span, format!("`{name}` is `true` or `false`"));
+    match &field.value {
+        Value::Flag => Ok((true, field.key.span())),
+        Value::Tokens(tokens) => match syn::parse2::<syn::LitBool>(tokens.clone()) {
+            Ok(lit) => Ok((lit.value, lit.span)),
+            Err(_) => Err(error(span_of(tokens))),
+        },
+        Value::Group(group) => Err(error(group.span())),
     }
 }
 

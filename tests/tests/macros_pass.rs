@@ -397,3 +397,32 @@ fn a_zero_shutdown_timeout_is_valid() {
     let tree = supervisor! { name: "app", children: [q: quick_to_go()] }.unwrap();
     assert_eq!(tree.children()[0].shutdown_setting(), Shutdown::Timeout(Duration::ZERO));
 }
+
+#[tokio::test(start_paused = true)]
+async fn gates_readiness_is_declared_in_either_macro() {
+    #[child(gates_readiness = false)]
+    async fn optional(ctx: Ctx) {
+        ctx.cancelled().await;
+    }
+    #[child(restart = transient)]
+    async fn vital(ctx: Ctx) {
+        ctx.cancelled().await;
+    }
+    let running = supervisor! {
+        name: "app",
+        children: [
+            plain: optional(),
+            gated: optional() { gates_readiness: true },
+            transient: vital(),
+            also: vital() { gates_readiness },
+        ],
+    }
+    .unwrap()
+    .start()
+    .await
+    .unwrap();
+    let tree = running.handle().tree().await.unwrap();
+    let gates: Vec<(&str, bool)> = tree.children.iter().map(|c| (&*c.id, c.gates_readiness)).collect();
+    assert_eq!(gates, [("plain", false), ("gated", true), ("transient", false), ("also", true)]);
+    running.shutdown().await.unwrap();
+}
