@@ -6,10 +6,12 @@
 //! cargo run -p examples --example echo -- --duration 5
 //! cargo run -p examples --example jobs
 //! cargo run -p examples --example staged_shutdown
+//! cargo run -p examples --example observed -- --duration 600   # http://127.0.0.1:8080/
 //! ```
 
 pub mod echo;
 pub mod jobs;
+pub mod observed;
 pub mod quickstart;
 pub mod staged_shutdown;
 

@@ -40,3 +40,24 @@ async fn staged_shutdown_aborts_the_straggler_at_its_deadline() {
     assert!(took("slow") >= Duration::from_millis(250));
     assert_eq!(exit("storage"), Some(ExitReason::Stopped));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_observed_service_serves_its_probes_tree_and_page() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let service = examples::observed::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let get = async |path: &str| {
+        let mut stream = tokio::net::TcpStream::connect(service.addr).await.unwrap();
+        let head = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer
+    };
+    assert!(get("/readyz").await.starts_with("HTTP/1.1 200"));
+    let verbose = get("/readyz?verbose").await;
+    assert!(verbose.contains("[+]shop/db ok") && !verbose.contains("shop/reporter"), "{verbose}");
+    assert!(get("/tree").await.contains("\"path\":\"shop/jobs/workers/w2\""));
+    assert!(get("/").await.contains("new EventSource(\"events\")"));
+    let report = service.running.shutdown().await.unwrap();
+    assert!(report.not_ended().is_empty());
+}
