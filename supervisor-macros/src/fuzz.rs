@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use quote::quote;
 
-const WORDS: [&str; 30] = [
+const WORDS: [&str; 31] = [
     "name",
     "strategy",
     "intensity",
