@@ -262,7 +262,9 @@ mod size_budget {
 
     #[test]
     fn per_child_structures_stay_small() {
-        assert!(size_of::<super::Child>() <= 248, "Child is {} bytes", size_of::<super::Child>());
+        // 272 since the snapshot says when each child started and last
+        // exited (two `Instant`s): 961 bytes per child in S2mem.
+        assert!(size_of::<super::Child>() <= 272, "Child is {} bytes", size_of::<super::Child>());
         assert!(size_of::<crate::ChildSpec>() <= 80, "ChildSpec is {} bytes", size_of::<crate::ChildSpec>());
         assert_eq!(size_of::<crate::Ctx>(), 8, "a Ctx is one pointer in every child's task");
         assert!(size_of::<crate::runtime::inbox::Message>() <= 48, "every exit is copied through the inbox");
