@@ -11,6 +11,7 @@ use crate::control::{ChildCounts, ChildInfo, ControlError};
 use crate::ctx::Ctx;
 use crate::error::SpecError;
 use crate::handle::SupervisorHandle;
+use crate::partition::Route;
 use crate::policy::backoff::Backoff;
 use crate::policy::intensity::Intensity;
 use crate::policy::restart::Restart;
@@ -212,6 +213,8 @@ pub(crate) struct Template {
     pub(crate) prototype: ChildSpec,
     make: Make,
     pub(crate) max_children: usize,
+    /// For a partition: the whole's `max_children`, shared.
+    pub(crate) budget: Option<Arc<crate::partition::Budget>>,
 }
 
 impl Template {
@@ -262,8 +265,14 @@ impl SupervisorSpec {
     pub fn dynamic<A>(name: impl Into<Arc<str>>, template: ChildTemplate<A>) -> DynamicBuilder {
         DynamicBuilder {
             builder: SupervisorSpec::builder(name),
-            template: Template { prototype: template.prototype, make: template.make, max_children: usize::MAX },
+            template: Template {
+                prototype: template.prototype,
+                make: template.make,
+                max_children: usize::MAX,
+                budget: None,
+            },
             moved: template.moved,
+            partitions: None,
         }
     }
 }
@@ -276,13 +285,48 @@ pub struct DynamicBuilder {
     builder: SupervisorBuilder,
     template: Template,
     moved: bool,
+    partitions: Option<crate::partition::Count>,
 }
 
 impl DynamicBuilder {
     /// At most this many children at once; `start_child` beyond it is an
-    /// error. Default: no limit.
+    /// error. Default: no limit. For a partitioned supervisor, the limit of
+    /// the whole, whatever partition each child is in.
     pub fn max_children(mut self, max: usize) -> Self {
         self.template.max_children = max;
+        self
+    }
+
+    /// Splits it into `n` partitions, each its own loop with its own
+    /// restart intensity (Elixir's `PartitionSupervisor`): children are
+    /// routed by key, or round robin, so that a hundred thousand short
+    /// lives spread over the runtime's workers. See the [`DynamicHandle`]
+    /// for how calls are routed, and the README's "When to partition".
+    ///
+    /// ```
+    /// use supervisor_core::{ChildTemplate, Ctx, SupervisorSpec};
+    ///
+    /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let template = ChildTemplate::temporary(|ctx: Ctx, _peer: String| async move { ctx.cancelled().await });
+    /// let spec = SupervisorSpec::dynamic("conns", template).partitions(2).max_children(10_000).build()?;
+    /// let running = spec.start().await?;
+    /// let conns = running.handle().dynamic::<String>();
+    /// let id = conns.start_child_keyed("10.0.0.7:5000", "hello".into()).await?;
+    /// assert!(id.starts_with('p')); // `p0/10.0.0.7:5000` or `p1/...`: its partition, then its key
+    /// assert_eq!(conns.count_children().await?.active, 1);
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn partitions(mut self, n: usize) -> Self {
+        self.partitions = Some(crate::partition::Count::Fixed(n));
+        self
+    }
+
+    /// [`partitions`](Self::partitions), one per worker thread of the
+    /// runtime it is built in (Elixir's default, one per scheduler).
+    pub fn partitions_per_worker(mut self) -> Self {
+        self.partitions = Some(crate::partition::Count::Workers);
         self
     }
 
@@ -314,28 +358,63 @@ impl DynamicBuilder {
     /// Checks the spec and returns it.
     ///
     /// # Errors
-    /// A [`SpecError`] for an invalid name, period, grace or template policy.
+    /// A [`SpecError`] for an invalid name, period, grace or template
+    /// policy, or no partitions.
     pub fn build(self) -> Result<SupervisorSpec, SpecError> {
         check_child(&self.template.prototype, crate::AutoShutdown::Never)?;
         if self.moved && self.template.prototype.restart != Restart::Temporary {
             return Err(SpecError::MovedArguments { child: self.template.prototype.id.clone() });
         }
         let mut spec = self.builder.build()?;
-        spec.dynamic = Some(Arc::new(self.template));
-        Ok(spec)
+        let Some(count) = self.partitions else {
+            spec.dynamic = Some(Arc::new(self.template));
+            return Ok(spec);
+        };
+        let n = count.resolve();
+        if n == 0 {
+            return Err(SpecError::NoPartitions { supervisor: spec.name.clone() });
+        }
+        let mut template = self.template;
+        if template.max_children < usize::MAX {
+            let budget = crate::partition::Budget::new(spec.name.clone(), template.max_children);
+            (template.budget, template.max_children) = (Some(Arc::new(budget)), usize::MAX);
+        }
+        let template = Arc::new(template);
+        let partitions = (0..n).map(|i| {
+            let mut partition = spec.clone();
+            partition.name = Arc::from(crate::partition::name(i));
+            partition.jitter_seed = spec.jitter_seed.map(|seed| seed.wrapping_add(i as u64));
+            partition.dynamic = Some(template.clone());
+            ChildSpec::supervisor(partition)
+        });
+        let mut whole = SupervisorSpec::builder(spec.name.clone())
+            .abort_grace(spec.abort_grace)
+            .event_capacity(spec.event_capacity)
+            .children(partitions)
+            .shutdown_stage((0..n).map(crate::partition::name))
+            .build()?;
+        whole.partitions = n;
+        Ok(whole)
     }
 }
 
 /// A typed handle to a dynamic supervisor: starts children with arguments of
-/// type `A`. Made by [`SupervisorHandle::dynamic`].
+/// type `A`. Made by [`SupervisorHandle::dynamic`] or
+/// [`SupervisorHandle::dynamic_for`].
+///
+/// For a [partitioned](DynamicBuilder::partitions) supervisor it routes
+/// each call straight to one partition's loop: a keyed call to the
+/// partition of its key, an unkeyed start round robin. Ids then name the
+/// partition first (`p1/17`); counts and listings cover every partition.
 pub struct DynamicHandle<A> {
     handle: SupervisorHandle,
+    route: Arc<tokio::sync::OnceCell<Route>>,
     _args: PhantomData<fn(A)>,
 }
 
 impl<A> Clone for DynamicHandle<A> {
     fn clone(&self) -> Self {
-        DynamicHandle { handle: self.handle.clone(), _args: PhantomData }
+        DynamicHandle { handle: self.handle.clone(), route: self.route.clone(), _args: PhantomData }
     }
 }
 
@@ -347,7 +426,7 @@ impl<A> std::fmt::Debug for DynamicHandle<A> {
 
 impl<A: Send + 'static> DynamicHandle<A> {
     pub(crate) fn new(handle: SupervisorHandle) -> Self {
-        DynamicHandle { handle, _args: PhantomData }
+        DynamicHandle { handle, route: Arc::default(), _args: PhantomData }
     }
 
     /// Starts a child with `args`; returns its id once it has started.
@@ -358,9 +437,12 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// the supervisor's template takes another type.
     pub async fn start_child(&self, args: A) -> Result<Arc<str>, ControlError> {
         let op = Op::StartDynamic { args: Box::new(args), given: std::any::type_name::<A>(), key: None };
-        match self.handle.call(op).await? {
-            Reply::Started(id) => Ok(id),
-            _ => Err(self.handle.shutting_down()),
+        match self.route().await? {
+            Route::Single => self.started(None, self.handle.call(op).await?),
+            Route::Partitioned(partitions) => {
+                let i = partitions.round_robin();
+                self.started(Some(i), partitions.call(&self.handle, i, op).await?)
+            }
         }
     }
 
@@ -391,10 +473,14 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// an id (empty, or with a `/`); and as [`start_child`](Self::start_child).
     pub async fn start_child_keyed(&self, key: impl std::fmt::Display, args: A) -> Result<Arc<str>, ControlError> {
         let key: Arc<str> = Arc::from(key.to_string());
+        let (partition, key) = self.partition_of(key).await?;
         let op = Op::StartDynamic { args: Box::new(args), given: std::any::type_name::<A>(), key: Some(key) };
-        match self.handle.call(op).await? {
-            Reply::Started(id) => Ok(id),
-            _ => Err(self.handle.shutting_down()),
+        match self.call(partition, op).await {
+            Ok(reply) => self.started(partition, reply),
+            Err(ControlError::AlreadyStarted { id }) => {
+                Err(ControlError::AlreadyStarted { id: in_partition_id(partition, id) })
+            }
+            Err(error) => Err(error),
         }
     }
 
@@ -403,7 +489,8 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// # Errors
     /// [`ControlError::NotFound`] if no child has this key.
     pub async fn terminate_child_keyed(&self, key: impl std::fmt::Display) -> Result<(), ControlError> {
-        self.handle.terminate_child(&key.to_string()).await
+        let (partition, key) = self.partition_of(Arc::from(key.to_string())).await?;
+        self.call(partition, Op::Terminate(key)).await.map(|_| ())
     }
 
     /// The child started under `key`, if it is there.
@@ -411,8 +498,9 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// # Errors
     /// [`ControlError::ShuttingDown`] once the supervisor is stopping.
     pub async fn find_keyed(&self, key: impl std::fmt::Display) -> Result<Option<ChildInfo>, ControlError> {
-        match self.handle.call(Op::Find(Arc::from(key.to_string()))).await? {
-            Reply::Child(child) => Ok(child),
+        let (partition, key) = self.partition_of(Arc::from(key.to_string())).await?;
+        match self.call(partition, Op::Find(key)).await? {
+            Reply::Child(child) => Ok(child.map(|child| in_partition(partition, child))),
             _ => Err(self.handle.shutting_down()),
         }
     }
@@ -422,7 +510,13 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// # Errors
     /// [`ControlError::NotFound`] for an unknown id.
     pub async fn terminate_child(&self, id: &str) -> Result<(), ControlError> {
-        self.handle.terminate_child(id).await
+        let Route::Partitioned(partitions) = self.route().await? else {
+            return self.handle.terminate_child(id).await;
+        };
+        let not_found = || ControlError::NotFound { id: Arc::from(id) };
+        let (partition, child) = id.split_once('/').ok_or_else(not_found)?;
+        let i = (0..partitions.len()).find(|&i| crate::partition::name(i) == partition).ok_or_else(not_found)?;
+        partitions.call(&self.handle, i, Op::Terminate(Arc::from(child))).await.map(|_| ())
     }
 
     /// Every child, running or restarting.
@@ -430,14 +524,83 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// # Errors
     /// [`ControlError::ShuttingDown`] once the supervisor is stopping.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ControlError> {
-        self.handle.which_children().await
+        let Route::Partitioned(partitions) = self.route().await? else {
+            return self.handle.which_children().await;
+        };
+        let mut all = Vec::new();
+        for i in 0..partitions.len() {
+            match partitions.call(&self.handle, i, Op::WhichChildren).await? {
+                Reply::Children(children) => all.extend(children.into_iter().map(|c| in_partition(Some(i), c))),
+                _ => return Err(self.handle.shutting_down()),
+            }
+        }
+        Ok(all)
     }
 
-    /// Counts of its children.
+    /// Counts of its children (of all its partitions; still one spec, the
+    /// template).
     ///
     /// # Errors
     /// [`ControlError::ShuttingDown`] once the supervisor is stopping.
     pub async fn count_children(&self) -> Result<ChildCounts, ControlError> {
-        self.handle.count_children().await
+        let Route::Partitioned(partitions) = self.route().await? else {
+            return self.handle.count_children().await;
+        };
+        let mut all = ChildCounts { specs: 1, ..ChildCounts::default() };
+        for i in 0..partitions.len() {
+            match partitions.call(&self.handle, i, Op::CountChildren).await? {
+                Reply::Counts(counts) => {
+                    all.active += counts.active;
+                    all.supervisors += counts.supervisors;
+                    all.workers += counts.workers;
+                }
+                _ => return Err(self.handle.shutting_down()),
+            }
+        }
+        Ok(all)
     }
+
+    /// Whether the supervisor is partitioned, asked once per handle (and
+    /// its clones).
+    async fn route(&self) -> Result<&Route, ControlError> {
+        self.route.get_or_try_init(|| Route::find(&self.handle)).await
+    }
+
+    /// The partition `key` belongs to, if the supervisor is partitioned.
+    async fn partition_of(&self, key: Arc<str>) -> Result<(Option<usize>, Arc<str>), ControlError> {
+        Ok(match self.route().await? {
+            Route::Single => (None, key),
+            Route::Partitioned(partitions) => (Some(crate::partition::of_key(&key, partitions.len())), key),
+        })
+    }
+
+    /// Calls the supervisor, or one of its partitions.
+    async fn call(&self, partition: Option<usize>, op: Op) -> Result<Reply, ControlError> {
+        match (partition, self.route().await?) {
+            (Some(i), Route::Partitioned(partitions)) => partitions.call(&self.handle, i, op).await,
+            _ => self.handle.call(op).await,
+        }
+    }
+
+    /// The id a start answered, named by its partition if it has one.
+    fn started(&self, partition: Option<usize>, reply: Reply) -> Result<Arc<str>, ControlError> {
+        match (partition, reply) {
+            (partition, Reply::Started(id)) => Ok(in_partition_id(partition, id)),
+            _ => Err(self.handle.shutting_down()),
+        }
+    }
+}
+
+/// A child's id, named by its partition if it has one.
+fn in_partition_id(partition: Option<usize>, id: Arc<str>) -> Arc<str> {
+    match partition {
+        Some(i) => Arc::from(format!("{}/{id}", crate::partition::name(i))),
+        None => id,
+    }
+}
+
+/// A child's info, its id named by its partition if it has one.
+fn in_partition(partition: Option<usize>, mut child: ChildInfo) -> ChildInfo {
+    child.id = in_partition_id(partition, child.id);
+    child
 }

@@ -78,6 +78,12 @@ pub enum SpecError {
         /// The template's id.
         child: Arc<str>,
     },
+    /// A partitioned dynamic supervisor of zero partitions.
+    #[error("dynamic supervisor `{supervisor}` has 0 partitions: give it at least 1")]
+    NoPartitions {
+        /// The supervisor's name.
+        supervisor: Arc<str>,
+    },
     /// A readiness timeout of zero.
     #[error("child `{child}` has a ready timeout of zero: give it time to start, or do not wait for it")]
     ZeroReadyTimeout {

@@ -53,6 +53,7 @@ mod helpers;
 #[cfg(feature = "http")]
 pub mod http;
 mod metrics;
+mod partition;
 pub mod policy;
 mod running;
 mod runtime;

@@ -40,6 +40,9 @@ pub struct SupervisorSpec {
     pub(crate) events: Arc<Mutex<Option<EventSink>>>,
     /// For a dynamic supervisor, the template of its children.
     pub(crate) dynamic: Option<Arc<Template>>,
+    /// For a partitioned dynamic supervisor, how many partitions its
+    /// children (`p0`, `p1`, ...) are; 0 for any other supervisor.
+    pub(crate) partitions: usize,
 }
 
 impl SupervisorSpec {
@@ -264,6 +267,7 @@ impl SupervisorBuilder {
             event_capacity: self.event_capacity,
             events: Arc::default(),
             dynamic: None,
+            partitions: 0,
         })
     }
 }

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use quote::quote;
 
-const WORDS: [&str; 31] = [
+const WORDS: [&str; 33] = [
     "name",
     "strategy",
     "intensity",
@@ -30,6 +30,8 @@ const WORDS: [&str; 31] = [
     "jitter",
     "significant",
     "gates_readiness",
+    "partitions",
+    "workers",
     "wait_ready",
     "crate",
     "async",
@@ -164,7 +166,7 @@ fn valid_trees() -> Vec<TokenStream> {
                 db: pool(cfg.clone()),
                 api: server(1, "x") { shutdown: 30s, restart: transient, backoff(min: 1s, max: 2s, jitter: 0.5) },
                 workers: supervisor { strategy: one_for_all, children: [w: worker()], shutdown: infinity },
-                conns: dynamic { child: connection, max: 100, intensity: 5 per 1s },
+                conns: dynamic { child: connection, max: 100, intensity: 5 per 1s, partitions: 2 },
             ],
             shutdown_order: [api, [workers, conns], db],
         },

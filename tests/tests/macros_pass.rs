@@ -426,3 +426,30 @@ async fn gates_readiness_is_declared_in_either_macro() {
     assert_eq!(gates, [("plain", false), ("gated", true), ("transient", false), ("also", true)]);
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dynamic_entry_can_be_partitioned() {
+    #[child(restart = temporary)]
+    async fn connection(ctx: Ctx, peer: String) {
+        let _ = peer;
+        ctx.cancelled().await;
+    }
+    let running = supervisor! {
+        name: "app",
+        children: [
+            conns: dynamic { child: connection, max: 100_000, partitions: 4 },
+            more: dynamic { child: connection, partitions: workers },
+        ],
+    }
+    .unwrap()
+    .start()
+    .await
+    .unwrap();
+    let conns = running.handle().nested("conns").dynamic_for(connection);
+    let id = conns.start_child_keyed("10.0.0.7:5000", "hello".to_string()).await.unwrap();
+    assert!(id.ends_with("/10.0.0.7:5000"), "{id}");
+    let tree = running.handle().tree().await.unwrap();
+    let partitions = |i: usize| tree.children[i].supervisor.as_ref().unwrap().children.len();
+    assert_eq!((partitions(0), partitions(1)), (4, 2), "4, and one per worker");
+    running.shutdown().await.unwrap();
+}

@@ -38,6 +38,10 @@ pub(crate) enum Op {
     GetSpec(Arc<str>),
     Find(Arc<str>),
     Snapshot,
+    /// How many partitions it is (0: not partitioned).
+    Partitions,
+    /// Its own inbox, for a handle that routes to it directly.
+    Inbox,
     Restart(Arc<str>),
     Terminate(Arc<str>),
     Kill(Arc<str>),
@@ -60,6 +64,8 @@ impl std::fmt::Debug for Op {
             Op::GetSpec(id) => write!(f, "GetSpec({id})"),
             Op::Find(id) => write!(f, "Find({id})"),
             Op::Snapshot => f.write_str("Snapshot"),
+            Op::Partitions => f.write_str("Partitions"),
+            Op::Inbox => f.write_str("Inbox"),
             Op::Restart(id) => write!(f, "Restart({id})"),
             Op::Terminate(id) => write!(f, "Terminate({id})"),
             Op::Kill(id) => write!(f, "Kill({id})"),
@@ -77,6 +83,8 @@ pub(crate) enum Reply {
     Spec(Box<ChildSpec>),
     Child(Option<ChildInfo>),
     Snapshot(Box<crate::snapshot::TreeSnapshot>),
+    Partitions(usize),
+    Inbox(tokio::sync::mpsc::UnboundedSender<Message>),
     Done,
     Started(Arc<str>),
 }
@@ -95,6 +103,8 @@ impl SupervisorLoop {
                 Ok(Reply::Child(self.children.find(&id).and_then(|i| self.children.get(i)).map(child_info)))
             }
             Op::Snapshot => Ok(Reply::Snapshot(Box::new(self.snapshot()))),
+            Op::Partitions => Ok(Reply::Partitions(self.rules.partitions)),
+            Op::Inbox => Ok(Reply::Inbox(self.inbox.tx.clone())),
             _ if self.is_stopping() => Err(self.shutting_down()),
             // Its caller gave up before the call was taken up: a change that
             // nobody waits for is not carried out.
@@ -262,6 +272,12 @@ impl SupervisorLoop {
         if self.children.count() >= template.max_children {
             let error = ControlError::Full { supervisor: self.path.clone(), max: template.max_children };
             return drop(reply.send(Err(error)));
+        }
+        // Partitioned: the limit is the whole's, reserved here.
+        if let Some(budget) = &template.budget {
+            if let Err(max) = budget.reserve() {
+                return drop(reply.send(Err(ControlError::Full { supervisor: budget.whole.clone(), max })));
+            }
         }
         if let Some(number) = number {
             self.next_dynamic_id = number;

@@ -327,6 +327,9 @@ impl SupervisorLoop {
     pub(crate) fn forget(&mut self, index: usize) {
         self.agenda.forget(index);
         self.children.remove(index);
+        if let Some(budget) = self.rules.template.as_ref().and_then(|t| t.budget.as_ref()) {
+            budget.release(1);
+        }
     }
 
     /// A terminated child stays stopped; a temporary or dynamic one is

@@ -22,6 +22,8 @@ pub(crate) struct Rules {
     pub(crate) stages: Option<Arc<[Vec<Arc<str>>]>>,
     /// For a dynamic supervisor, the template of its children.
     pub(crate) template: Option<Arc<Template>>,
+    /// For a partitioned dynamic supervisor, its number of partitions.
+    pub(crate) partitions: usize,
     pub(crate) abort_grace: std::time::Duration,
 }
 
@@ -34,6 +36,7 @@ impl Rules {
             rng: spec.jitter_seed.map_or_else(JitterRng::from_entropy, JitterRng::seeded),
             stages: spec.shutdown_stages.clone(),
             template: spec.dynamic.clone(),
+            partitions: spec.partitions,
             abort_grace: spec.abort_grace,
         }
     }

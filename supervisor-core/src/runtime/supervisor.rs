@@ -129,6 +129,10 @@ impl SupervisorLoop {
         loop {
             if let Some(end) = self.try_finish() {
                 self.children.join_reaped().await;
+                // A partition's children leave the whole's count with it.
+                if let Some(budget) = self.rules.template.as_ref().and_then(|t| t.budget.as_ref()) {
+                    budget.release(self.children.count());
+                }
                 return end;
             }
             // Whatever wakes the loop starts a new turn, with a new time.

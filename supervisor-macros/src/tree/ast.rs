@@ -25,7 +25,7 @@ const STRATEGIES: [(&str, &str); 3] =
     [("one_for_one", "OneForOne"), ("one_for_all", "OneForAll"), ("rest_for_one", "RestForOne")];
 const AUTO_SHUTDOWNS: [(&str, &str); 3] =
     [("never", "Never"), ("any_significant", "AnySignificant"), ("all_significant", "AllSignificant")];
-const DYNAMIC_KEYS: [&str; 3] = ["child", "max", "intensity"];
+const DYNAMIC_KEYS: [&str; 4] = ["child", "max", "intensity", "partitions"];
 
 pub(crate) struct Intensity {
     pub(crate) max: u32,
@@ -51,6 +51,12 @@ pub(crate) struct Tree {
     pub(crate) keys: Seen,
 }
 
+/// `partitions: N`, or `partitions: workers` (one per runtime worker).
+pub(crate) enum Partitions {
+    Count(usize, syn::LitInt),
+    Workers(Span),
+}
+
 pub(crate) struct Entry {
     pub(crate) key: Ident,
     pub(crate) kind: EntryKind,
@@ -69,6 +75,7 @@ pub(crate) enum EntryKind {
         child: Option<syn::Path>,
         max: Option<(usize, syn::LitInt)>,
         intensity: Option<Intensity>,
+        partitions: Option<Partitions>,
         span: Span,
         keys: Seen,
     },
@@ -268,7 +275,7 @@ fn parse_call(key: &Ident, mut rest: Vec<TokenTree>, errors: &mut Errors) -> Opt
 }
 
 fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option<EntryKind> {
-    let (mut child, mut max, mut intensity) = (None, None, None);
+    let (mut child, mut max, mut intensity, mut partitions) = (None, None, None, None);
     let mut seen = Seen::default();
     for field in parse_fields(tokens, Sep::Colon, errors) {
         let key = &field.key;
@@ -299,10 +306,27 @@ fn parse_dynamic(span: Span, tokens: TokenStream, errors: &mut Errors) -> Option
             "intensity" => {
                 intensity = errors.ok(field.tokens(Sep::Colon, "3 per 10s").and_then(parse_intensity));
             }
+            "partitions" => {
+                let value = field.tokens(Sep::Colon, "4").and_then(|t| {
+                    let error = || {
+                        syn::Error::new(
+                            span_of(t),
+                            "`partitions` is a whole number, such as `partitions: 4`, or `workers` for one per runtime worker",
+                        )
+                    };
+                    if let Some(word) = word(t).filter(|w| *w == "workers") {
+                        return Ok(Partitions::Workers(word.span()));
+                    }
+                    let lit = syn::parse2::<syn::LitInt>(t.clone()).map_err(|_| error())?;
+                    let value = lit.base10_parse::<usize>().map_err(|_| error())?;
+                    Ok(Partitions::Count(value, lit))
+                });
+                partitions = errors.ok(value);
+            }
             other => errors.at(key.span(), suggest::unknown("dynamic key", other, &DYNAMIC_KEYS)),
         }
     }
-    Some(EntryKind::Dynamic { child, max, intensity, span, keys: seen })
+    Some(EntryKind::Dynamic { child, max, intensity, partitions, span, keys: seen })
 }
 
 fn one_of(field: &Field, what: &str, choices: &[(&str, &'static str)]) -> syn::Result<Choice> {

@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::ast::{Entry, EntryKind, Intensity, Tree};
+use super::ast::{Entry, EntryKind, Intensity, Partitions, Tree};
 use crate::fields::respan;
 
 /// `Result<SupervisorSpec, SpecError>` for the whole tree.
@@ -141,7 +141,7 @@ fn child(entry: &Entry, krate: &TokenStream) -> TokenStream {
             let spec = supervisor(inner, &name, krate);
             inner.options.apply(quote!(#sv::ChildSpec::supervisor(#spec)), krate)
         }
-        EntryKind::Dynamic { child: Some(child), max, intensity, span, .. } => {
+        EntryKind::Dynamic { child: Some(child), max, intensity, partitions, span, .. } => {
             let sv_child = respan(sv.clone(), child.span());
             let template = quote_spanned!(child.span()=> #sv_child::template(#child));
             let mut builder = quote_spanned!(*span=> #sv::SupervisorSpec::dynamic(#id, #template));
@@ -151,6 +151,11 @@ fn child(entry: &Entry, krate: &TokenStream) -> TokenStream {
             if let Some(intensity) = intensity {
                 let intensity = expand_intensity(intensity, krate);
                 builder = quote!(#builder.intensity(#intensity));
+            }
+            match partitions {
+                Some(Partitions::Count(_, n)) => builder = quote!(#builder.partitions(#n)),
+                Some(Partitions::Workers(span)) => builder = quote_spanned!(*span=> #builder.partitions_per_worker()),
+                None => {}
             }
             let spec = built(builder);
             quote!(#sv::ChildSpec::supervisor(#spec))

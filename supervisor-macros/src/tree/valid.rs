@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::ast::{EntryKind, Tree};
+use super::ast::{EntryKind, Partitions, Tree};
 use crate::errors::Errors;
 use crate::suggest;
 
@@ -51,7 +51,10 @@ pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
                 check(inner, true, errors);
             }
             EntryKind::Call { options, .. } => options.check(false, crate::fields::Sep::Colon, errors),
-            EntryKind::Dynamic { max, span, keys, .. } => {
+            EntryKind::Dynamic { max, partitions, span, keys, .. } => {
+                if let Some(Partitions::Count(0, lit)) = partitions {
+                    errors.at(lit.span(), "`partitions` must be at least 1");
+                }
                 if !keys.has("child") {
                     errors.at(*span, "a `dynamic` entry needs `child: function`, the `#[child]` its children run");
                 }
