@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use supervisor_core::{
-    AutoShutdown, ChildSpec, Ctx, Intensity, Restart, Strategy as Plan, SupervisorHandle, SupervisorSpec,
+    AutoShutdown, ChildSpec, ChildTemplate, Ctx, DynamicHandle, Intensity, Restart, Strategy as Plan, SupervisorHandle,
+    SupervisorSpec,
 };
 use tokio::sync::mpsc;
 
@@ -28,6 +29,43 @@ struct SupShape {
     period_ms: u64,
     auto: AutoShutdown,
     children: Vec<ChildShape>,
+    kind: Kind,
+}
+
+/// What makes a supervisor's children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Its children are its shape's.
+    Static,
+    /// A partitioned dynamic supervisor: one-for-one over `n` partitions
+    /// (`p0`, ...), each a dynamic supervisor with this intensity whose
+    /// children, of the template's restart type, are started by key.
+    Partitioned { n: usize, template: Restart },
+    /// One partition: no children until a keyed start.
+    Partition { template: Restart },
+}
+
+/// The whole of a partitioned supervisor, as the library builds it: OTP's
+/// default intensity over its partitions, each with `max` per `period_ms`.
+fn partitioned_whole(n: usize, template: Restart, max: u32, period_ms: u64) -> SupShape {
+    let partition = SupShape {
+        strategy: Plan::OneForOne,
+        max,
+        period_ms,
+        auto: AutoShutdown::Never,
+        children: Vec::new(),
+        kind: Kind::Partition { template },
+    };
+    SupShape {
+        strategy: Plan::OneForOne,
+        max: 1,
+        period_ms: 5000,
+        auto: AutoShutdown::Never,
+        children: (0..n)
+            .map(|_| ChildShape { restart: Restart::Permanent, significant: false, nested: Some(partition.clone()) })
+            .collect(),
+        kind: Kind::Partitioned { n, template },
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -53,7 +91,14 @@ fn child_shape(depth: u32) -> BoxedStrategy<ChildShape> {
     let nested = (restart_type(), any::<bool>(), sup_shape(depth - 1)).prop_map(|(restart, significant, shape)| {
         ChildShape { restart, significant: significant && restart != Restart::Permanent, nested: Some(shape) }
     });
-    prop_oneof![3 => worker, 1 => nested].boxed()
+    let partitioned = (restart_type(), 1usize..4, restart_type(), 0u32..3, 1u64..4).prop_map(
+        |(restart, n, template, max, secs)| ChildShape {
+            restart,
+            significant: false,
+            nested: Some(partitioned_whole(n, template, max, secs * 1000)),
+        },
+    );
+    prop_oneof![3 => worker, 1 => nested, 1 => partitioned].boxed()
 }
 
 /// The top supervisor: more room for restarts than nested ones, so that a
@@ -79,6 +124,7 @@ fn sup_shape(depth: u32) -> BoxedStrategy<SupShape> {
                 }
                 children
             },
+            kind: Kind::Static,
         })
         .boxed()
 }
@@ -99,6 +145,8 @@ enum Step {
     Terminate(usize),
     Restart(usize),
     Delete(usize),
+    /// A keyed start in a partitioned supervisor: which one, which key.
+    StartKeyed(usize, u8),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -109,6 +157,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<usize>().prop_map(Step::Terminate),
         1 => any::<usize>().prop_map(Step::Restart),
         1 => any::<usize>().prop_map(Step::Delete),
+        4 => (any::<usize>(), 0u8..12).prop_map(|(i, key)| Step::StartKeyed(i, key)),
     ]
 }
 
@@ -208,7 +257,9 @@ impl Model {
         if let Some(sup) = self.root.as_mut().and_then(|root| find_sup(root, sup_path)) {
             if let Some(i) = sup.nodes.iter().position(|n| n.id == id) {
                 stop_node(&mut sup.nodes[i], log);
-                if sup.nodes[i].shape.restart == Restart::Temporary {
+                // A dynamic supervisor forgets a child it terminates.
+                let dynamic = matches!(sup.shape.kind, Kind::Partition { .. });
+                if sup.nodes[i].shape.restart == Restart::Temporary || dynamic {
                     sup.nodes.remove(i);
                 }
             }
@@ -230,6 +281,41 @@ impl Model {
         }
     }
 
+    /// Running partitioned supervisors, by path.
+    fn partitioned(&self) -> Vec<String> {
+        fn walk(sup: &Sup, out: &mut Vec<String>) {
+            if let Kind::Partitioned { .. } = sup.shape.kind {
+                out.push(sup.path.clone());
+            }
+            for nested in sup.nodes.iter().filter_map(|n| n.sup.as_ref()) {
+                walk(nested, out);
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(root) = &self.root {
+            walk(root, &mut out);
+        }
+        out
+    }
+
+    /// A keyed start: into the key's partition, if it runs and the key is
+    /// free there.
+    fn start_keyed(&mut self, whole: &str, key: &str) {
+        let log = &mut self.log;
+        let Some(sup) = self.root.as_mut().and_then(|root| find_sup(root, whole)) else { return };
+        let Kind::Partitioned { n, template } = sup.shape.kind else { return };
+        let id = format!("p{}", partition_of(key, n));
+        let Some(partition) = sup.nodes.iter_mut().find(|p| p.id == id).and_then(|p| p.sup.as_mut()) else { return };
+        if partition.nodes.iter().any(|c| c.id == key) {
+            return;
+        }
+        let shape = ChildShape { restart: template, significant: false, nested: None };
+        let path = format!("{}/{key}", partition.path);
+        let mut node = Node { id: key.to_string(), path, shape, running: false, sup: None };
+        start_node(&mut node, log);
+        partition.nodes.push(node);
+    }
+
     fn shutdown(&mut self) {
         if let Some(root) = self.root.take() {
             stop_all(root, &mut self.log);
@@ -243,8 +329,8 @@ fn start_sup(path: String, shape: &SupShape, log: &mut Vec<String>) -> Sup {
         .iter()
         .enumerate()
         .map(|(i, child)| Node {
-            id: format!("c{i}"),
-            path: format!("{path}/c{i}"),
+            id: child_id(shape, i),
+            path: format!("{path}/{}", child_id(shape, i)),
             shape: child.clone(),
             running: false,
             sup: None,
@@ -255,6 +341,20 @@ fn start_sup(path: String, shape: &SupShape, log: &mut Vec<String>) -> Sup {
         start_node(node, log);
     }
     sup
+}
+
+/// Partitions are `p0`, `p1`, ...; other children `c0`, `c1`, ...
+fn child_id(shape: &SupShape, i: usize) -> String {
+    match shape.kind {
+        Kind::Partitioned { .. } => format!("p{i}"),
+        _ => format!("c{i}"),
+    }
+}
+
+/// FNV-1a of the key, as the library's routing promises.
+fn partition_of(key: &str, n: usize) -> usize {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    (hash % n as u64) as usize
 }
 
 fn start_node(node: &mut Node, log: &mut Vec<String>) {
@@ -313,7 +413,8 @@ fn child_ended(sup: &mut Sup, i: usize, ended: Ended, now: u64, log: &mut Vec<St
         Restart::Temporary => false,
     };
     if !restarts {
-        if shape.restart == Restart::Temporary {
+        // A dynamic supervisor forgets a child it does not restart.
+        if shape.restart == Restart::Temporary || matches!(sup.shape.kind, Kind::Partition { .. }) {
             sup.nodes.remove(i);
         }
         let others_running = sup.nodes.iter().any(|n| n.shape.significant && n.running);
@@ -375,8 +476,20 @@ struct Real {
 impl Real {
     fn worker(&self, id: String) -> ChildSpec {
         let real = self.clone();
-        ChildSpec::worker(id, move |ctx: Ctx| {
-            let real = real.clone();
+        ChildSpec::worker(id, move |ctx: Ctx| real.clone().run(ctx))
+    }
+
+    /// The partitions' children: the same scripted worker, by key.
+    fn template(&self, restart: Restart) -> ChildTemplate<String> {
+        let real = self.clone();
+        ChildTemplate::new(move |ctx: Ctx, _key: String| real.clone().run(ctx)).restart(restart)
+    }
+
+    /// A scripted worker: logs its start, then exits as told or stops
+    /// when asked.
+    fn run(self, ctx: Ctx) -> impl std::future::Future<Output = Result<(), String>> + Send + 'static {
+        let real = self;
+        {
             async move {
                 let path = ctx.path().to_string();
                 let (tx, mut rx) = mpsc::unbounded_channel();
@@ -397,7 +510,7 @@ impl Real {
                     }
                 }
             }
-        })
+        }
     }
 
     fn spec(&self, name: &str, shape: &SupShape) -> SupervisorSpec {
@@ -405,6 +518,15 @@ impl Real {
             let id = format!("c{i}");
             let spec = match &child.nested {
                 None => self.worker(id),
+                Some(SupShape { kind: Kind::Partitioned { n, template }, children, .. }) => {
+                    let partition = children[0].nested.as_ref().unwrap();
+                    let spec = SupervisorSpec::dynamic(id, self.template(*template))
+                        .partitions(*n)
+                        .intensity(Intensity::new(partition.max, Duration::from_millis(partition.period_ms)))
+                        .build()
+                        .unwrap();
+                    ChildSpec::supervisor(spec)
+                }
                 Some(nested) => ChildSpec::supervisor(self.spec(&id, nested)),
             };
             spec.restart(child.restart).significant(child.significant)
@@ -439,6 +561,9 @@ async fn run(shape: SupShape, steps: Vec<Step>) -> Result<(), TestCaseError> {
     let mut model = Model::start(&shape);
     let running = real.spec("m", &shape).start().await.unwrap();
     let handle = running.handle();
+    // One handle per partitioned supervisor, kept: its routes outlive the
+    // partitions' restarts.
+    let mut dynamic: HashMap<String, DynamicHandle<String>> = HashMap::new();
     settle().await;
     prop_assert_eq!(real.log(), model.log.clone(), "after the start");
 
@@ -460,6 +585,17 @@ async fn run(shape: SupShape, steps: Vec<Step>) -> Result<(), TestCaseError> {
             Step::Advance(ms) => {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 model.now += ms;
+            }
+            Step::StartKeyed(pick, key) => {
+                let wholes = model.partitioned();
+                if wholes.is_empty() {
+                    continue;
+                }
+                let whole = wholes[pick % wholes.len()].clone();
+                let key = format!("k{key}");
+                let conns = dynamic.entry(whole.clone()).or_insert_with(|| nested(&handle, &whole).dynamic());
+                let _ = conns.start_child_keyed(&key, key.clone()).await;
+                model.start_keyed(&whole, &key);
             }
             Step::Terminate(pick) | Step::Restart(pick) | Step::Delete(pick) => {
                 let children = model.children();
@@ -485,13 +621,38 @@ async fn run(shape: SupShape, steps: Vec<Step>) -> Result<(), TestCaseError> {
             }
         }
         settle().await;
-        prop_assert_eq!(real.log(), model.log.clone(), "after step {}", n);
+        prop_assert_eq!(canonical(real.log()), canonical(model.log.clone()), "after step {}", n);
         prop_assert_eq!(handle.is_finished(), model.root.is_none(), "whether the top supervisor ended, step {}", n);
     }
     let _ = running.shutdown().await;
     model.shutdown();
-    prop_assert_eq!(real.log(), model.log.clone(), "after shutdown");
+    prop_assert_eq!(canonical(real.log()), canonical(model.log.clone()), "after shutdown");
     Ok(())
+}
+
+/// The log with each run of stops inside one partitioned supervisor in
+/// path order: its partitions, and a partition's children, stop together,
+/// so their order among themselves is not a rule.
+fn canonical(mut log: Vec<String>) -> Vec<String> {
+    let whole_of = |line: &str| -> Option<String> {
+        let path = line.strip_prefix("stop ")?;
+        let at = path.find("/p").filter(|&i| path[i + 2..].starts_with(|c: char| c.is_ascii_digit()))?;
+        Some(path[..at].to_string())
+    };
+    let mut i = 0;
+    while i < log.len() {
+        let Some(whole) = whole_of(&log[i]) else {
+            i += 1;
+            continue;
+        };
+        let mut j = i;
+        while j < log.len() && whole_of(&log[j]).as_deref() == Some(whole.as_str()) {
+            j += 1;
+        }
+        log[i..j].sort();
+        i = j;
+    }
+    log
 }
 
 proptest! {
@@ -524,7 +685,7 @@ fn nested_sup(sup: SupShape) -> ChildShape {
 }
 
 fn sup(strategy: Plan, max: u32, auto: AutoShutdown, children: Vec<ChildShape>) -> SupShape {
-    SupShape { strategy, max, period_ms: 1000, auto, children }
+    SupShape { strategy, max, period_ms: 1000, auto, children, kind: Kind::Static }
 }
 
 fn pinned(shape: SupShape, steps: Vec<Step>) {
