@@ -7,6 +7,7 @@
 //! cargo run --release -p bench -- --quick # tiny sizes, seconds
 //! ```
 
+mod churn;
 mod floor;
 mod library;
 mod m1;
@@ -52,6 +53,7 @@ struct Sizes {
     group: usize,
     group_reps: usize,
     macro_children: usize,
+    churn: u64,
 }
 
 const FULL: Sizes = Sizes {
@@ -61,6 +63,7 @@ const FULL: Sizes = Sizes {
     group: 1_000,
     group_reps: 100,
     macro_children: 1_000,
+    churn: 1_000_000,
 };
 
 const QUICK: Sizes = Sizes {
@@ -70,6 +73,7 @@ const QUICK: Sizes = Sizes {
     group: 100,
     group_reps: 10,
     macro_children: 100,
+    churn: 10_000,
 };
 
 fn main() {
@@ -211,6 +215,51 @@ fn main() {
             tree.as_secs_f64() * 1e3,
             list.as_secs_f64() * 1e3,
             "ms (tree / which_children)",
+            Better::Lower,
+        ));
+    }
+
+    if runs("P1") {
+        // Churn through one loop and through 2 partitions, keyed and not,
+        // against raw spawns: every variant in turn, the best of each.
+        use churn::Through;
+        let n = sizes.churn;
+        let variants = [
+            Through::Spawn,
+            Through::Library { partitions: 0, keyed: false },
+            Through::Library { partitions: 2, keyed: false },
+            Through::Library { partitions: 0, keyed: true },
+            Through::Library { partitions: 2, keyed: true },
+        ];
+        let mut times = [Duration::MAX; 5];
+        // `P1_ONLY=3` runs one variant (by its index above), for profiling.
+        let only: Option<usize> = std::env::var("P1_ONLY").ok().and_then(|v| v.parse().ok());
+        for _ in 0..3 {
+            for (i, (time, through)) in times.iter_mut().zip(variants).enumerate() {
+                if only.is_none_or(|o| o == i) {
+                    *time = (*time).min(on_worker(&runtime, churn::churn(n, through)));
+                }
+            }
+        }
+        let per_s = |d: Duration| n as f64 / d.as_secs_f64();
+        let [spawn, one, two, one_keyed, two_keyed] = times;
+        emit(Row::throughput("P1", n as usize, per_s(one), per_s(spawn), "children/s (one loop / spawn)"));
+        emit(Row::throughput("P1p2", n as usize, per_s(two), per_s(spawn), "children/s (2 partitions / spawn)"));
+        emit(Row::throughput("P1part", n as usize, per_s(two), per_s(one), "x (2 partitions / one loop)"));
+        emit(Row::new(
+            "P1key",
+            n as usize,
+            one_keyed.as_secs_f64(),
+            one.as_secs_f64(),
+            "x (keyed / unkeyed time)",
+            Better::Lower,
+        ));
+        emit(Row::new(
+            "P1p2key",
+            n as usize,
+            two_keyed.as_secs_f64(),
+            two.as_secs_f64(),
+            "x (keyed / unkeyed time)",
             Better::Lower,
         ));
     }

@@ -19,7 +19,7 @@
 //!   partitions do at once.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -104,7 +104,7 @@ pub(crate) struct Partitions {
     next: AtomicUsize,
     /// Each partition's inbox, once known; a partition started again has a
     /// new one, found again on the first call that fails to reach it.
-    inboxes: Box<[Mutex<Option<UnboundedSender<Message>>>]>,
+    inboxes: Box<[RwLock<Option<UnboundedSender<Message>>>]>,
 }
 
 impl Route {
@@ -114,7 +114,7 @@ impl Route {
             Reply::Partitions(0) => Ok(Route::Single),
             Reply::Partitions(n) => Ok(Route::Partitioned(Partitions {
                 next: AtomicUsize::new(0),
-                inboxes: (0..n).map(|_| Mutex::new(None)).collect(),
+                inboxes: (0..n).map(|_| RwLock::new(None)).collect(),
             })),
             _ => Err(handle.shutting_down()),
         }
@@ -134,38 +134,30 @@ impl Partitions {
     /// Calls partition `i` of the supervisor `handle` addresses, straight
     /// to its loop when its inbox is known.
     pub(crate) async fn call(&self, handle: &SupervisorHandle, i: usize, op: Op) -> Result<Reply, ControlError> {
-        let partition = handle.nested(&name(i));
         let slot = &self.inboxes[i];
-        let known = slot.lock().ok().and_then(|inbox| inbox.clone());
-        let inbox = match known {
-            Some(inbox) => inbox,
-            None => match partition.call(Op::Inbox).await {
-                Ok(Reply::Inbox(inbox)) => {
-                    if let Ok(mut slot) = slot.lock() {
-                        *slot = Some(inbox.clone());
-                    }
-                    inbox
-                }
-                Ok(_) => return Err(partition.shutting_down()),
-                Err(error) => return Err(error),
-            },
-        };
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let command = Command { scope: Arc::new([]), depth: 0, op, reply };
-        match inbox.send(Message::Command(Box::new(command))) {
-            Ok(()) => answer.await.unwrap_or_else(|_| Err(partition.shutting_down())),
-            // That partition has ended; through the tree, to the one that
-            // may have taken its place.
-            Err(failed) => {
-                if let Ok(mut slot) = slot.lock() {
-                    *slot = None;
-                }
-                match failed.0 {
-                    Message::Command(command) => partition.call(command.op).await,
-                    _ => Err(partition.shutting_down()),
-                }
+        let message = Message::Command(Box::new(Command { scope: Arc::new([]), depth: 0, op, reply }));
+        // Sent under the lock: no clone of the sender, no contention on its
+        // counts.
+        let unsent = match slot.read() {
+            Ok(inbox) => match inbox.as_ref() {
+                Some(inbox) => inbox.send(message).err().map(|failed| failed.0),
+                None => Some(message),
+            },
+            Err(_) => Some(message),
+        };
+        let Some(Message::Command(command)) = unsent else {
+            return answer.await.unwrap_or_else(|_| Err(handle.nested(&name(i)).shutting_down()));
+        };
+        // Not known yet, or that partition has ended: through the tree, to
+        // the one that may have taken its place, and learn its inbox.
+        let partition = handle.nested(&name(i));
+        if let Ok(Reply::Inbox(inbox)) = partition.call(Op::Inbox).await {
+            if let Ok(mut slot) = slot.write() {
+                *slot = Some(inbox);
             }
         }
+        partition.call(command.op).await
     }
 }
 

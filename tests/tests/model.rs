@@ -91,13 +91,10 @@ fn child_shape(depth: u32) -> BoxedStrategy<ChildShape> {
     let nested = (restart_type(), any::<bool>(), sup_shape(depth - 1)).prop_map(|(restart, significant, shape)| {
         ChildShape { restart, significant: significant && restart != Restart::Permanent, nested: Some(shape) }
     });
-    let partitioned = (restart_type(), 1usize..4, restart_type(), 0u32..3, 1u64..4).prop_map(
-        |(restart, n, template, max, secs)| ChildShape {
-            restart,
-            significant: false,
-            nested: Some(partitioned_whole(n, template, max, secs * 1000)),
-        },
-    );
+    let partitioned =
+        (restart_type(), 1usize..4, restart_type(), 0u32..3, 1u64..4).prop_map(|(restart, n, template, max, secs)| {
+            ChildShape { restart, significant: false, nested: Some(partitioned_whole(n, template, max, secs * 1000)) }
+        });
     prop_oneof![3 => worker, 1 => nested, 1 => partitioned].boxed()
 }
 
