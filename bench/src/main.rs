@@ -231,6 +231,12 @@ fn main() {
             Through::Library { partitions: 0, keyed: true },
             Through::Library { partitions: 2, keyed: true },
         ];
+        // `P1_PARTITIONS=1` puts that many partitions in the partitioned variants.
+        let p: usize = std::env::var("P1_PARTITIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
+        let variants = variants.map(|v| match v {
+            Through::Library { partitions: 2, keyed } => Through::Library { partitions: p, keyed },
+            other => other,
+        });
         let mut times = [Duration::MAX; 5];
         // `P1_ONLY=3` runs one variant (by its index above), for profiling.
         let only: Option<usize> = std::env::var("P1_ONLY").ok().and_then(|v| v.parse().ok());
