@@ -1,0 +1,166 @@
+//! The floor bench's scenarios for this library, the raw-tokio floor and
+//! the library's peers, side by side: `cargo run --release` in this folder
+//! prints the table, writes it to `RESULTS.md` and draws `peers.svg`.
+//!
+//! Every run is a fresh process (this binary with `--run`), so no system
+//! inherits another's allocator state or runtime; each cell is the best of
+//! `--rounds` runs (default 3) and says whether every run's correctness
+//! checks passed. `--quick` runs tiny sizes once, to see that it works.
+
+mod chart;
+mod floor;
+mod library;
+mod outcome;
+mod systems;
+mod table;
+
+use std::process::Command;
+use std::time::Duration;
+
+pub use outcome::Outcome;
+
+/// A scenario and its size.
+#[derive(Clone, Copy, Debug)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub n: usize,
+}
+
+/// One measured cell: value in the scenario's unit, or why there is none.
+#[derive(Clone, Debug)]
+pub enum Cell {
+    Value { value: f64, ok: bool },
+    Missing(String),
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--run") {
+        let (system, scenario, n) = (&args[i + 1], &args[i + 2], args[i + 3].parse().unwrap_or(0));
+        run_here(system, scenario, n);
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let rounds: usize = match args.iter().position(|a| a == "--rounds") {
+        Some(i) => args.get(i + 1).and_then(|r| r.parse().ok()).unwrap_or(3),
+        None if quick => 1,
+        None => 3,
+    };
+    let scale = |full: usize, small: usize| if quick { small } else { full };
+    let runs = [
+        ("S1", scale(100_000, 1_000)),
+        ("S1b", scale(200, 10)),
+        ("S2", scale(10_000, 100)),
+        ("S2", scale(100_000, 1_000)),
+        ("S4", scale(1_000, 20)),
+    ];
+    let mut results = table::Results::default();
+    for (scenario, n) in runs {
+        for system in systems::ALL {
+            for _ in 0..rounds {
+                for (name, cell) in run_fresh(system, scenario, n) {
+                    results.add(Scenario { name, n }, system, cell);
+                }
+            }
+            eprintln!("{scenario} {n} {system}: done");
+        }
+    }
+    let markdown = results.markdown(systems::ALL);
+    println!("{markdown}");
+    if !quick {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let machine = machine();
+        let _ = std::fs::write(here.join("RESULTS.md"), format!("Measured on {machine}.\n\n{markdown}\n"));
+        if let Err(error) = chart::draw(&results, systems::ALL, &here.join("peers.svg"), &machine) {
+            eprintln!("chart: {error}");
+        }
+    }
+}
+
+/// Runs one system's scenario in a fresh process; its rows (S2 gives S2,
+/// S3 and S2mem).
+fn run_fresh(system: &str, scenario: &str, n: usize) -> Vec<(&'static str, Cell)> {
+    let output = std::env::current_exe()
+        .and_then(|exe| Command::new(exe).args(["--run", system, scenario, &n.to_string()]).output());
+    let text = match output {
+        Ok(output) => String::from_utf8_lossy(&output.stdout).into_owned(),
+        Err(error) => return vec![(leak(scenario), Cell::Missing(format!("did not run: {error}")))],
+    };
+    let mut rows = Vec::new();
+    for line in text.lines().filter_map(|l| l.strip_prefix("RESULT ")) {
+        let mut fields = line.splitn(4, ' ');
+        let (Some(name), Some(value), Some(ok)) = (fields.next(), fields.next(), fields.next()) else { continue };
+        let cell = match value {
+            "n/a" => Cell::Missing(fields.next().unwrap_or("").to_string()),
+            _ => Cell::Value { value: value.parse().unwrap_or(f64::NAN), ok: ok == "ok" },
+        };
+        rows.push((leak(name), cell));
+    }
+    if rows.is_empty() {
+        rows.push((leak(scenario), Cell::Missing("crashed".to_string())));
+    }
+    rows
+}
+
+fn leak(name: &str) -> &'static str {
+    match name {
+        "S1" => "S1",
+        "S1b" => "S1b",
+        "S2" => "S2",
+        "S3" => "S3",
+        "S2mem" => "S2mem",
+        "S4" => "S4",
+        _ => "?",
+    }
+}
+
+/// In the fresh process: one scenario of one system, its rows on stdout.
+fn run_here(system: &str, scenario: &str, n: usize) {
+    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() else {
+        return;
+    };
+    let print = |name: &str, outcome: Option<Outcome>, per: fn(&Outcome, usize) -> f64| match outcome {
+        Some(outcome) => println!("RESULT {name} {} {}", per(&outcome, n), if outcome.ok { "ok" } else { "FAILED" }),
+        None => println!("RESULT {name} n/a - {}", systems::cannot(system, name)),
+    };
+    let ms = |o: &Outcome, _| o.time.as_secs_f64() * 1e3;
+    match scenario {
+        "S1" => {
+            let outcome = runtime.block_on(systems::s1(system, n as u64));
+            print("S1", outcome, |o, n| n as f64 / o.time.as_secs_f64());
+        }
+        "S1b" => print("S1b", runtime.block_on(systems::s1b(system, n)), |o, _| o.time.as_secs_f64() * 1e6),
+        "S2" => {
+            let sampler = outcome::Sampler::start();
+            let result = runtime.block_on(systems::s2(system, n));
+            let growth = sampler.peak_growth();
+            match result {
+                Some((start, stop)) => {
+                    print("S2", Some(start.clone()), ms);
+                    print("S3", Some(stop), ms);
+                    let bytes = Outcome::new(Duration::ZERO, start.ok, "");
+                    println!("RESULT S2mem {} {}", growth as f64 / n as f64, if bytes.ok { "ok" } else { "FAILED" });
+                }
+                None => {
+                    for name in ["S2", "S3", "S2mem"] {
+                        print(name, None, ms);
+                    }
+                }
+            }
+        }
+        "S4" => print("S4", runtime.block_on(systems::s4(system, n)), ms),
+        _ => {}
+    }
+}
+
+/// The machine, for the chart and the results: CPU model and count.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
+        .map_or("an unknown CPU", str::trim)
+        .to_string();
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    format!("{cores} cores of {model}, tokio with 2 workers")
+}
