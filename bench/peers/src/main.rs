@@ -13,6 +13,7 @@ mod library;
 mod outcome;
 mod systems;
 mod table;
+mod tgs;
 
 use std::process::Command;
 use std::time::Duration;
