@@ -11,6 +11,7 @@ mod chart;
 mod floor;
 mod library;
 mod outcome;
+mod ractor_peer;
 mod systems;
 mod table;
 mod tgs;

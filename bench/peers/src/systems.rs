@@ -1,16 +1,16 @@
 //! The systems compared, and which scenarios each can do.
 
 use crate::outcome::Outcome;
-use crate::{floor, library, tgs};
+use crate::{floor, library, ractor_peer, tgs};
 
 /// In the order of the table's columns.
-pub const ALL: &[&str] = &["library", "floor", "tokio-graceful-shutdown"];
+pub const ALL: &[&str] = &["library", "floor", "ractor", "tokio-graceful-shutdown"];
 
 /// Why `system` has no row for `scenario`, from its own documentation.
 pub fn cannot(system: &str, scenario: &str) -> String {
     match (system, scenario) {
         ("tokio-graceful-shutdown", "S4") => "no restart strategies (SubsystemBuilder has none)".to_string(),
-        ("ractor", "S4") => "no one_for_all: a supervisor restarts what it is told, by hand".to_string(),
+        ("ractor", "S4") => "no strategies: supervision is left to the implementor (src/lib.rs)".to_string(),
         _ => format!("{system} cannot run {scenario}"),
     }
 }
@@ -19,6 +19,7 @@ pub async fn s1(system: &str, n: u64) -> Option<Outcome> {
     match system {
         "library" => Some(library::s1_restarts(n).await),
         "floor" => Some(floor::s1_restarts(n).await),
+        "ractor" => Some(ractor_peer::s1_restarts(n).await),
         "tokio-graceful-shutdown" => Some(tgs::s1_restarts(n).await),
         _ => None,
     }
@@ -28,6 +29,7 @@ pub async fn s1b(system: &str, samples: usize) -> Option<Outcome> {
     match system {
         "library" => Some(library::s1b_latency(samples).await),
         "floor" => Some(floor::s1b_latency(samples).await),
+        "ractor" => Some(ractor_peer::s1b_latency(samples).await),
         "tokio-graceful-shutdown" => Some(tgs::s1b_latency(samples).await),
         _ => None,
     }
@@ -37,6 +39,7 @@ pub async fn s2(system: &str, n: usize) -> Option<(Outcome, Outcome)> {
     match system {
         "library" => Some(library::s2_start_stop(n).await),
         "floor" => Some(floor::s2_start_stop(n).await),
+        "ractor" => Some(ractor_peer::s2_start_stop(n).await),
         "tokio-graceful-shutdown" => Some(tgs::s2_start_stop(n).await),
         _ => None,
     }
@@ -47,6 +50,7 @@ pub async fn s4(system: &str, n: usize) -> Option<Outcome> {
     match system {
         "library" => library::s4_one_for_all(n, reps).await,
         "floor" => floor::s4_one_for_all(n, reps).await,
+        "ractor" => ractor_peer::s4_one_for_all(n, reps).await,
         "tokio-graceful-shutdown" => tgs::s4_one_for_all(n, reps).await,
         _ => None,
     }
