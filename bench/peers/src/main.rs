@@ -9,6 +9,7 @@
 
 mod chart;
 mod floor;
+mod kameo_peer;
 mod library;
 mod outcome;
 mod ractor_peer;

@@ -1,10 +1,10 @@
 //! The systems compared, and which scenarios each can do.
 
 use crate::outcome::Outcome;
-use crate::{floor, library, ractor_peer, tgs};
+use crate::{floor, kameo_peer, library, ractor_peer, tgs};
 
 /// In the order of the table's columns.
-pub const ALL: &[&str] = &["library", "floor", "ractor", "tokio-graceful-shutdown"];
+pub const ALL: &[&str] = &["library", "floor", "ractor", "kameo", "tokio-graceful-shutdown"];
 
 /// Why `system` has no row for `scenario`, from its own documentation.
 pub fn cannot(system: &str, scenario: &str) -> String {
@@ -20,6 +20,7 @@ pub async fn s1(system: &str, n: u64) -> Option<Outcome> {
         "library" => Some(library::s1_restarts(n).await),
         "floor" => Some(floor::s1_restarts(n).await),
         "ractor" => Some(ractor_peer::s1_restarts(n).await),
+        "kameo" => Some(kameo_peer::s1_restarts(n).await),
         "tokio-graceful-shutdown" => Some(tgs::s1_restarts(n).await),
         _ => None,
     }
@@ -30,6 +31,7 @@ pub async fn s1b(system: &str, samples: usize) -> Option<Outcome> {
         "library" => Some(library::s1b_latency(samples).await),
         "floor" => Some(floor::s1b_latency(samples).await),
         "ractor" => Some(ractor_peer::s1b_latency(samples).await),
+        "kameo" => Some(kameo_peer::s1b_latency(samples).await),
         "tokio-graceful-shutdown" => Some(tgs::s1b_latency(samples).await),
         _ => None,
     }
@@ -40,6 +42,7 @@ pub async fn s2(system: &str, n: usize) -> Option<(Outcome, Outcome)> {
         "library" => Some(library::s2_start_stop(n).await),
         "floor" => Some(floor::s2_start_stop(n).await),
         "ractor" => Some(ractor_peer::s2_start_stop(n).await),
+        "kameo" => Some(kameo_peer::s2_start_stop(n).await),
         "tokio-graceful-shutdown" => Some(tgs::s2_start_stop(n).await),
         _ => None,
     }
@@ -51,6 +54,7 @@ pub async fn s4(system: &str, n: usize) -> Option<Outcome> {
         "library" => library::s4_one_for_all(n, reps).await,
         "floor" => floor::s4_one_for_all(n, reps).await,
         "ractor" => ractor_peer::s4_one_for_all(n, reps).await,
+        "kameo" => kameo_peer::s4_one_for_all(n, reps).await,
         "tokio-graceful-shutdown" => tgs::s4_one_for_all(n, reps).await,
         _ => None,
     }
