@@ -16,6 +16,7 @@ mod kameo_peer;
 mod library;
 mod outcome;
 mod ractor_peer;
+mod ractor_supervisor_peer;
 mod systems;
 mod table;
 mod tgs;
@@ -125,6 +126,13 @@ fn run_here(system: &str, scenario: &str, n: usize) {
     let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() else {
         return;
     };
+    // One system per process: its name lives as long as the process.
+    let system: &'static str = Box::leak(system.to_string().into_boxed_str());
+    // On a worker thread, as a service's own code runs: `block_on` alone
+    // would run the scenario on this thread, outside the runtime's workers.
+    let on_worker = |job: std::pin::Pin<Box<dyn std::future::Future<Output = Option<Outcome>> + Send>>| {
+        runtime.block_on(async move { tokio::spawn(job).await.ok().flatten() })
+    };
     let print = |name: &str, outcome: Option<Outcome>, per: fn(&Outcome, usize) -> f64| match outcome {
         Some(outcome) => println!("RESULT {name} {} {}", per(&outcome, n), if outcome.ok { "ok" } else { "FAILED" }),
         None => println!("RESULT {name} n/a - {}", systems::cannot(system, name)),
@@ -132,18 +140,18 @@ fn run_here(system: &str, scenario: &str, n: usize) {
     let ms = |o: &Outcome, _| o.time.as_secs_f64() * 1e3;
     match scenario {
         "S1" => {
-            let outcome = runtime.block_on(systems::s1(system, n as u64));
+            let outcome = on_worker(Box::pin(systems::s1(system, n as u64)));
             print("S1", outcome, |o, n| n as f64 / o.time.as_secs_f64());
         }
-        "S1b" => print("S1b", runtime.block_on(systems::s1b(system, n)), |o, _| o.time.as_secs_f64() * 1e6),
+        "S1b" => print("S1b", on_worker(Box::pin(systems::s1b(system, n))), |o, _| o.time.as_secs_f64() * 1e6),
         "S2" => {
             let sampler = outcome::Sampler::start();
-            let result = runtime.block_on(systems::s2(system, n));
+            let result = runtime.block_on(async move { tokio::spawn(systems::s2(system, n)).await.ok().flatten() });
             let growth = sampler.peak_growth();
             match result {
                 Some((start, stop)) => {
                     print("S2", Some(start.clone()), ms);
-                    print("S3", Some(stop), ms);
+                    print("S3", systems::stops_gracefully(system).then_some(stop), ms);
                     let bytes = Outcome::new(Duration::ZERO, start.ok, "");
                     println!("RESULT S2mem {} {}", growth as f64 / n as f64, if bytes.ok { "ok" } else { "FAILED" });
                 }
@@ -154,7 +162,7 @@ fn run_here(system: &str, scenario: &str, n: usize) {
                 }
             }
         }
-        "S4" => print("S4", runtime.block_on(systems::s4(system, n)), ms),
+        "S4" => print("S4", on_worker(Box::pin(systems::s4(system, n))), ms),
         _ => {}
     }
 }

@@ -20,7 +20,7 @@ pub fn title(scenario: &str) -> &'static str {
         "S1" => "S1 restart throughput",
         "S1b" => "S1b restart latency (median)",
         "S2" => "S2 start",
-        "S3" => "S3 ordered stop",
+        "S3" => "S3 stop, each child asked",
         "S2mem" => "S2 memory",
         "S4" => "S4 one_for_all restart (median)",
         _ => "?",
