@@ -246,6 +246,8 @@ template_fn!(A1, A2, A3);
 template_fn!(A1, A2, A3, A4);
 template_fn!(A1, A2, A3, A4, A5);
 template_fn!(A1, A2, A3, A4, A5, A6);
+template_fn!(A1, A2, A3, A4, A5, A6, A7);
+template_fn!(A1, A2, A3, A4, A5, A6, A7, A8);
 
 /// The template of a `dynamic` entry. Its arguments are checked here, by
 /// the function's policy, so a wrong one is reported as such.

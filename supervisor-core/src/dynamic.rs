@@ -213,8 +213,6 @@ pub(crate) struct Template {
     pub(crate) prototype: ChildSpec,
     make: Make,
     pub(crate) max_children: usize,
-    /// For a partition: the whole's `max_children`, shared.
-    pub(crate) budget: Option<Arc<crate::partition::Budget>>,
 }
 
 impl Template {
@@ -265,12 +263,7 @@ impl SupervisorSpec {
     pub fn dynamic<A>(name: impl Into<Arc<str>>, template: ChildTemplate<A>) -> DynamicBuilder {
         DynamicBuilder {
             builder: SupervisorSpec::builder(name),
-            template: Template {
-                prototype: template.prototype,
-                make: template.make,
-                max_children: usize::MAX,
-                budget: None,
-            },
+            template: Template { prototype: template.prototype, make: template.make, max_children: usize::MAX },
             moved: template.moved,
             partitions: None,
         }
@@ -374,11 +367,10 @@ impl DynamicBuilder {
         if n == 0 {
             return Err(SpecError::NoPartitions { supervisor: spec.name.clone() });
         }
+        // The whole's limit, kept by the whole's loop for its partitions.
         let mut template = self.template;
-        if template.max_children < usize::MAX {
-            let budget = crate::partition::Budget::new(spec.name.clone(), template.max_children);
-            (template.budget, template.max_children) = (Some(Arc::new(budget)), usize::MAX);
-        }
+        let shape = crate::partition::Shape { n, max: template.max_children };
+        template.max_children = usize::MAX;
         let template = Arc::new(template);
         let partitions = (0..n).map(|i| {
             let mut partition = spec.clone();
@@ -393,7 +385,7 @@ impl DynamicBuilder {
             .children(partitions)
             .shutdown_stage((0..n).map(crate::partition::name))
             .build()?;
-        whole.partitions = n;
+        whole.partitioned = Some(shape);
         Ok(whole)
     }
 }

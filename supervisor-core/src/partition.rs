@@ -48,6 +48,14 @@ impl Count {
     }
 }
 
+/// What a spec says of its partitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub(crate) n: usize,
+    /// `max_children` of the whole; `usize::MAX` for none.
+    pub(crate) max: usize,
+}
+
 /// The whole's `max_children`, shared by its partitions.
 #[derive(Debug)]
 pub(crate) struct Budget {
@@ -95,33 +103,46 @@ pub(crate) fn name(i: usize) -> String {
 #[derive(Debug)]
 pub(crate) enum Route {
     Single,
-    Partitioned(Partitions),
+    Partitioned(Arc<Partitions>),
 }
 
-/// The partitions of one supervisor, as a handle reaches them.
+/// The partitions of one running partitioned supervisor: made by its loop
+/// when it starts, shared by every handle (one round robin, one cache of
+/// inboxes) and by the partitions (one budget).
 #[derive(Debug)]
 pub(crate) struct Partitions {
     next: AtomicUsize,
     /// Each partition's inbox, once known; a partition started again has a
     /// new one, found again on the first call that fails to reach it.
     inboxes: Box<[RwLock<Option<UnboundedSender<Message>>>]>,
+    budget: Option<Budget>,
 }
 
 impl Route {
     /// Asks the supervisor `handle` addresses whether it is partitioned.
     pub(crate) async fn find(handle: &SupervisorHandle) -> Result<Route, ControlError> {
         match handle.call(Op::Partitions).await? {
-            Reply::Partitions(0) => Ok(Route::Single),
-            Reply::Partitions(n) => Ok(Route::Partitioned(Partitions {
-                next: AtomicUsize::new(0),
-                inboxes: (0..n).map(|_| RwLock::new(None)).collect(),
-            })),
+            Reply::Partitions(None) => Ok(Route::Single),
+            Reply::Partitions(Some(partitions)) => Ok(Route::Partitioned(partitions)),
             _ => Err(handle.shutting_down()),
         }
     }
 }
 
 impl Partitions {
+    pub(crate) fn new(whole: &Arc<str>, shape: Shape) -> Self {
+        Partitions {
+            next: AtomicUsize::new(0),
+            inboxes: (0..shape.n).map(|_| RwLock::new(None)).collect(),
+            budget: (shape.max < usize::MAX).then(|| Budget::new(whole.clone(), shape.max)),
+        }
+    }
+
+    /// The whole's `max_children`, if it has one.
+    pub(crate) fn budget(&self) -> Option<&Budget> {
+        self.budget.as_ref()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.inboxes.len()
     }

@@ -44,6 +44,7 @@ impl SupervisorSpec {
             started: Started::Root(started_tx),
             events,
             inbox: Inbox { tx: inbox.clone(), rx },
+            whole: None,
         };
         let name = self.name.clone();
         let supervisor = SupervisorLoop::new(self, link);

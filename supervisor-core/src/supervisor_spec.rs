@@ -40,9 +40,9 @@ pub struct SupervisorSpec {
     pub(crate) events: Arc<Mutex<Option<EventSink>>>,
     /// For a dynamic supervisor, the template of its children.
     pub(crate) dynamic: Option<Arc<Template>>,
-    /// For a partitioned dynamic supervisor, how many partitions its
-    /// children (`p0`, `p1`, ...) are; 0 for any other supervisor.
-    pub(crate) partitions: usize,
+    /// For a partitioned dynamic supervisor: how many partitions its
+    /// children (`p0`, `p1`, ...) are, and the whole's `max_children`.
+    pub(crate) partitioned: Option<crate::partition::Shape>,
 }
 
 impl SupervisorSpec {
@@ -267,7 +267,7 @@ impl SupervisorBuilder {
             event_capacity: self.event_capacity,
             events: Arc::default(),
             dynamic: None,
-            partitions: 0,
+            partitioned: None,
         })
     }
 }

@@ -33,7 +33,10 @@ async fn control_calls_need_the_token_act_on_the_child_and_are_published() {
     let lab = Lab::new();
     let inner = SupervisorSpec::builder("sub").child(lab.worker("leaf")).build().unwrap();
     let running = common::start(
-        SupervisorSpec::builder("app").child(lab.worker("db")).child(supervisor_core::ChildSpec::supervisor(inner)),
+        SupervisorSpec::builder("app")
+            .child(lab.worker("db"))
+            .child(supervisor_core::ChildSpec::supervisor(inner))
+            .child(lab.worker("once").restart(supervisor_core::Restart::Temporary)),
     )
     .await;
     let handle = running.handle();
@@ -73,6 +76,13 @@ async fn control_calls_need_the_token_act_on_the_child_and_are_published() {
     let (_, tree) = get_json(addr, "/tree").await;
     assert_eq!(tree["children"][1]["supervisor"]["children"][0]["state"], "stopped");
 
+    // A temporary child would be forgotten by the stop: refused, untouched.
+    let answer = send(addr, "POST", "/control/restart/once", &[AUTH]).await;
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert!(answer.body.contains("temporary"), "{}", answer.body);
+    let (_, tree) = get_json(addr, "/tree").await;
+    assert_eq!(tree["children"][2]["state"], "running", "still there, still running");
+
     // Refused: the right status, and the tree untouched.
     let answer = send(addr, "POST", "/control/terminate/nope", &[AUTH]).await;
     assert_eq!((answer.status, answer.body.as_str()), (404, "no child `nope`"));
@@ -100,6 +110,14 @@ async fn control_calls_need_the_token_act_on_the_child_and_are_published() {
             ok("app/db", ControlAction::Restart),
             ok("app/db", ControlAction::Restart),
             ok("app/sub/leaf", ControlAction::Terminate),
+            (
+                "app/once".to_string(),
+                ControlAction::Restart,
+                Some(
+                    "supervisor `app` does not support this call: a temporary child is forgotten once stopped, so it cannot be restarted"
+                        .to_string()
+                )
+            ),
             ("app/nope".to_string(), ControlAction::Terminate, Some("no child `nope`".to_string())),
             (
                 "app/sub/leaf".to_string(),

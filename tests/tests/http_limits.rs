@@ -81,3 +81,19 @@ async fn connections_over_the_limit_are_closed_and_the_rest_served() {
     assert!(served);
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_streams_cannot_take_the_connections_the_probes_need() {
+    let lab = Lab::new();
+    let running = common::start(SupervisorSpec::builder("app").child(lab.worker("db"))).await;
+    let addr = serve(Endpoints::new(running.handle()).limits(Limits::default().max_event_streams(1))).await;
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    first.write_all(b"GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+    let mut head = [0u8; 15];
+    first.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200 OK");
+    let second = common::http::send(addr, "GET", "/events", &[]).await;
+    assert_eq!(second.status, 503, "{}", second.body);
+    assert_eq!(get(addr, "/livez").await.0, 200, "the probes still get through");
+    running.shutdown().await.unwrap();
+}

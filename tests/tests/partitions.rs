@@ -230,3 +230,35 @@ async fn zero_partitions_is_a_spec_error() {
     let error = SupervisorSpec::dynamic("conns", alive.template(Restart::Temporary)).partitions(0).build().unwrap_err();
     assert_eq!(error.to_string(), "dynamic supervisor `conns` has 0 partitions: give it at least 1");
 }
+
+#[tokio::test(start_paused = true)]
+async fn every_handle_shares_the_round_robin_and_each_start_of_a_spec_has_its_own_limit() {
+    let alive = Alive::default();
+    // A fresh handle per call, as code that holds no handle writes it:
+    // still p0, p1, p0.
+    let running = conns(&alive, 2, None).await;
+    let mut turns = Vec::new();
+    for _ in 0..3 {
+        let id = running.handle().dynamic::<&'static str>().start_child("run").await.unwrap();
+        turns.push(id.split_once('/').unwrap().0.to_string());
+    }
+    assert_eq!(turns, ["p0", "p1", "p0"]);
+    // The whole takes no other children than its partitions.
+    let other = ChildSpec::worker("stray", |ctx: Ctx| async move { ctx.cancelled().await });
+    assert!(matches!(running.handle().start_child(other).await, Err(ControlError::Unsupported { .. })));
+    running.shutdown().await.unwrap();
+
+    // Two trees started from one spec: each has its own limit.
+    let spec = SupervisorSpec::dynamic("conns", alive.template(Restart::Temporary))
+        .partitions(2)
+        .max_children(1)
+        .build()
+        .unwrap();
+    let (one, two) = (spec.clone().start().await.unwrap(), spec.start().await.unwrap());
+    one.handle().dynamic::<&'static str>().start_child("run").await.unwrap();
+    assert!(matches!(one.handle().dynamic::<&'static str>().start_child("run").await, Err(ControlError::Full { .. })));
+    two.handle().dynamic::<&'static str>().start_child("run").await.unwrap();
+    one.shutdown().await.unwrap();
+    two.shutdown().await.unwrap();
+    assert_eq!(alive.now(), 0);
+}

@@ -67,6 +67,7 @@ pub(super) async fn call(
     let presented =
         headers.get(header::AUTHORIZATION).and_then(|v| v.as_bytes().strip_prefix(b"Bearer ")).unwrap_or_default();
     if !control.token.matches(presented) {
+        tracing::warn!(action = %action, path = %path, "control call without the right token");
         let challenge = [(header::WWW_AUTHENTICATE, "Bearer")];
         return (StatusCode::UNAUTHORIZED, challenge, "a control call needs `Authorization: Bearer <token>`")
             .into_response();
@@ -93,8 +94,14 @@ pub(super) async fn call(
 
 async fn run(parent: &SupervisorHandle, action: ControlAction, id: &str) -> Result<(), ControlError> {
     match action {
-        // OTP's way: stop it in order, then start it again.
+        // OTP's way: stop it in order, then start it again. A child that
+        // stopping forgets (temporary, or dynamic) is refused untouched.
         ControlAction::Restart => {
+            let spec = parent.child_spec(id).await?;
+            if spec.restart_type() == crate::Restart::Temporary {
+                let why = "a temporary child is forgotten once stopped, so it cannot be restarted";
+                return Err(ControlError::Unsupported { supervisor: Arc::from(parent.path()), why });
+            }
             parent.terminate_child(id).await?;
             parent.restart_child(id).await
         }

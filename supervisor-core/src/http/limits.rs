@@ -35,12 +35,16 @@ pub struct Limits {
     /// The most a request's headers may take; more is answered 431.
     /// Default: 16 KiB; hyper's floor of 8 KiB applies.
     pub max_header_bytes: usize,
-    /// The most a request's body may declare; more is answered 413.
+    /// The most a request's body may declare (`Content-Length`); more is
+    /// answered 413, before any handler runs.
     /// Default: 4 KiB (no endpoint reads a body).
     pub max_body_bytes: u64,
-    /// Connections served at once; more are closed as they arrive.
-    /// Default: 256.
+    /// Connections served at once (at least 1); more are closed as they
+    /// arrive. Default: 256.
     pub max_connections: usize,
+    /// `/events` streams open at once, so that streams cannot take every
+    /// connection from the probes; more are answered 503. Default: 16.
+    pub max_event_streams: usize,
     /// How long open responses (event streams) may take to end once the
     /// tree has ended. Default: 1 s.
     pub drain_timeout: Duration,
@@ -53,6 +57,7 @@ impl Default for Limits {
             max_header_bytes: 16 * 1024,
             max_body_bytes: 4 * 1024,
             max_connections: 256,
+            max_event_streams: 16,
             drain_timeout: Duration::from_secs(1),
         }
     }
@@ -87,6 +92,13 @@ impl Limits {
         self
     }
 
+    /// Sets [`max_event_streams`](Limits::max_event_streams).
+    #[must_use]
+    pub fn max_event_streams(mut self, streams: usize) -> Self {
+        self.max_event_streams = streams;
+        self
+    }
+
     /// Sets [`drain_timeout`](Limits::drain_timeout).
     #[must_use]
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
@@ -114,7 +126,7 @@ pub(super) async fn serve(
     limits: Limits,
     done: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let permits = Arc::new(Semaphore::new(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)));
     let stop = CancellationToken::new();
     let mut connections = JoinSet::new();
     let mut done = std::pin::pin!(done);

@@ -21,9 +21,10 @@
 //! (`warn`: ready, but degraded). Unknown paths are 404, other methods 405.
 //!
 //! Control calls need `Authorization: Bearer <token>`, compared in constant
-//! time; each one, refused or not, is published as an
-//! [`Event::Control`](crate::Event::Control) and logged. Without a token
-//! the routes do not exist.
+//! time; each authorised one, done or refused, is published as an
+//! [`Event::Control`](crate::Event::Control) and logged (a call without the
+//! token is answered 401 and logged, without the token it sent). Without a
+//! token set, the routes do not exist.
 
 mod control;
 mod limits;
@@ -89,8 +90,9 @@ impl Endpoints {
     }
 
     /// The router, to merge into your own app (your server's limits then
-    /// apply; requests with a body over [`Limits::max_body_bytes`] are
-    /// refused with 413 either way).
+    /// apply; a request that declares a body over [`Limits::max_body_bytes`]
+    /// is refused with 413 either way, and `/events` streams are capped at
+    /// [`Limits::max_event_streams`]).
     pub fn router(&self) -> Router {
         let page = observer::Page { control: self.control.is_some() };
         let mut router = Router::new()
@@ -101,7 +103,10 @@ impl Endpoints {
             .route("/tree", get(stream::tree))
             .route("/events", get(stream::events))
             .with_state(self.handle.clone())
-            .layer(axum::Extension(page));
+            .layer(axum::Extension(page))
+            .layer(axum::Extension(stream::Streams(std::sync::Arc::new(tokio::sync::Semaphore::new(
+                self.limits.max_event_streams.min(tokio::sync::Semaphore::MAX_PERMITS),
+            )))));
         if let Some(token) = &self.control {
             let state = control::Control { handle: self.handle.clone(), token: token.clone() };
             router = router.merge(

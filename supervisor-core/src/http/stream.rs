@@ -20,18 +20,28 @@ pub(super) async fn tree(State(handle): State<SupervisorHandle>) -> Response {
 /// `child_exited`, ...), its data the event's one line (`exited app/w#0
 /// failed: boom`); `lagged` if the subscriber fell behind. The stream ends
 /// when the tree has ended.
-pub(super) async fn events(State(handle): State<SupervisorHandle>) -> Response {
+pub(super) async fn events(
+    State(handle): State<SupervisorHandle>,
+    axum::Extension(streams): axum::Extension<Streams>,
+) -> Response {
     use axum::response::sse::{Event as Sse, KeepAlive};
-    let stream = futures_util::stream::unfold(handle.subscribe(), |mut events| async move {
+    let Ok(permit) = streams.0.clone().try_acquire_owned() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many event streams open: try again later").into_response();
+    };
+    let stream = futures_util::stream::unfold((handle.subscribe(), permit), |(mut events, permit)| async move {
         let sse = match events.recv().await {
             Ok(event) => Sse::default().event(kind(&event)).data(event.to_string()),
             Err(RecvError::Lagged(missed)) => Sse::default().event("lagged").data(missed.to_string()),
             Err(RecvError::Closed) => return None,
         };
-        Some((Ok::<_, std::convert::Infallible>(sse), events))
+        Some((Ok::<_, std::convert::Infallible>(sse), (events, permit)))
     });
     axum::response::sse::Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
+
+/// The event streams that may be open at once.
+#[derive(Clone, Debug)]
+pub(super) struct Streams(pub(super) std::sync::Arc<tokio::sync::Semaphore>);
 
 /// The name of an event's kind, as the stream and the observer page use it.
 pub(super) fn kind(event: &Event) -> &'static str {

@@ -83,7 +83,7 @@ pub(crate) enum Reply {
     Spec(Box<ChildSpec>),
     Child(Option<ChildInfo>),
     Snapshot(Box<crate::snapshot::TreeSnapshot>),
-    Partitions(usize),
+    Partitions(Option<Arc<crate::partition::Partitions>>),
     Inbox(tokio::sync::mpsc::UnboundedSender<Message>),
     Done,
     Started(Arc<str>),
@@ -103,7 +103,7 @@ impl SupervisorLoop {
                 Ok(Reply::Child(self.children.find(&id).and_then(|i| self.children.get(i)).map(child_info)))
             }
             Op::Snapshot => Ok(Reply::Snapshot(Box::new(self.snapshot()))),
-            Op::Partitions => Ok(Reply::Partitions(self.rules.partitions)),
+            Op::Partitions => Ok(Reply::Partitions(self.rules.partitions.clone())),
             Op::Inbox => Ok(Reply::Inbox(self.inbox.tx.clone())),
             _ if self.is_stopping() => Err(self.shutting_down()),
             // Its caller gave up before the call was taken up: a change that
@@ -218,7 +218,7 @@ impl SupervisorLoop {
     }
 
     fn start_child(&mut self, spec: ChildSpec, reply: ReplyTx) {
-        if self.rules.is_dynamic() {
+        if self.rules.is_dynamic() || self.rules.partitions.is_some() {
             return drop(reply.send(Err(self.unsupported("start dynamic children with DynamicHandle::start_child"))));
         }
         if let Err(error) = check_child(&spec, self.rules.auto_shutdown) {
@@ -274,7 +274,7 @@ impl SupervisorLoop {
             return drop(reply.send(Err(error)));
         }
         // Partitioned: the limit is the whole's, reserved here.
-        if let Some(budget) = &template.budget {
+        if let Some(budget) = self.rules.budget() {
             if let Err(max) = budget.reserve() {
                 return drop(reply.send(Err(ControlError::Full { supervisor: budget.whole.clone(), max })));
             }

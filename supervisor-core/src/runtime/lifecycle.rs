@@ -94,6 +94,8 @@ impl SupervisorLoop {
                     started: Started::Child(signal.clone()),
                     events: self.events.clone(),
                     inbox: Inbox { tx: tx.clone(), rx },
+                    // A partitioned supervisor's children are its partitions.
+                    whole: self.rules.partitions.clone(),
                 };
                 let ctx = Ctx::new(child.path.clone(), generation, Some(signal), false);
                 let nested = Box::pin(SupervisorLoop::new(SupervisorSpec::clone(spec), link).run());
@@ -326,8 +328,9 @@ impl SupervisorLoop {
     /// Forgets a child: out of the table and out of the agenda.
     pub(crate) fn forget(&mut self, index: usize) {
         self.agenda.forget(index);
+        let present = self.children.get(index).is_some();
         self.children.remove(index);
-        if let Some(budget) = self.rules.template.as_ref().and_then(|t| t.budget.as_ref()) {
+        if let Some(budget) = self.rules.budget().filter(|_| present) {
             budget.release(1);
         }
     }

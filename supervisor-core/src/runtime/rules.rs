@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::dynamic::Template;
+use crate::partition::{Budget, Partitions};
 use crate::policy::auto_shutdown::AutoShutdown;
 use crate::policy::decision;
 use crate::policy::intensity::{Intensity, IntensityWindow};
@@ -22,13 +23,16 @@ pub(crate) struct Rules {
     pub(crate) stages: Option<Arc<[Vec<Arc<str>>]>>,
     /// For a dynamic supervisor, the template of its children.
     pub(crate) template: Option<Arc<Template>>,
-    /// For a partitioned dynamic supervisor, its number of partitions.
-    pub(crate) partitions: usize,
+    /// For a partitioned dynamic supervisor, its partitions as handles
+    /// reach them.
+    pub(crate) partitions: Option<Arc<Partitions>>,
+    /// For a partition, the whole it belongs to (for `max_children`).
+    pub(crate) whole: Option<Arc<Partitions>>,
     pub(crate) abort_grace: std::time::Duration,
 }
 
 impl Rules {
-    pub(crate) fn new(spec: &SupervisorSpec) -> Self {
+    pub(crate) fn new(spec: &SupervisorSpec, whole: Option<Arc<Partitions>>) -> Self {
         Rules {
             strategy: spec.strategy,
             window: IntensityWindow::new(spec.intensity),
@@ -36,13 +40,19 @@ impl Rules {
             rng: spec.jitter_seed.map_or_else(JitterRng::from_entropy, JitterRng::seeded),
             stages: spec.shutdown_stages.clone(),
             template: spec.dynamic.clone(),
-            partitions: spec.partitions,
+            partitions: spec.partitioned.map(|shape| Arc::new(Partitions::new(&spec.name, shape))),
+            whole,
             abort_grace: spec.abort_grace,
         }
     }
 
     pub(crate) fn intensity(&self) -> Intensity {
         self.window.limit()
+    }
+
+    /// For a partition, the whole's `max_children`.
+    pub(crate) fn budget(&self) -> Option<&Budget> {
+        self.whole.as_deref().and_then(Partitions::budget)
     }
 
     pub(crate) fn is_dynamic(&self) -> bool {

@@ -70,6 +70,8 @@ pub(crate) struct Link {
     pub(crate) started: Started,
     pub(crate) events: EventSink,
     pub(crate) inbox: Inbox,
+    /// For a partition, the whole it belongs to.
+    pub(crate) whole: Option<Arc<crate::partition::Partitions>>,
 }
 
 /// A control message held for the end of its turn.
@@ -98,7 +100,7 @@ pub(crate) struct SupervisorLoop {
 impl SupervisorLoop {
     /// A loop for `spec`, whose children it takes over (no copy is kept).
     pub(crate) fn new(spec: SupervisorSpec, link: Link) -> Self {
-        let rules = Rules::new(&spec);
+        let rules = Rules::new(&spec, link.whole.clone());
         let now = tokio::time::Instant::now();
         let mut children = Children::with_capacity(spec.children.len());
         for child in spec.children {
@@ -130,7 +132,7 @@ impl SupervisorLoop {
             if let Some(end) = self.try_finish() {
                 self.children.join_reaped().await;
                 // A partition's children leave the whole's count with it.
-                if let Some(budget) = self.rules.template.as_ref().and_then(|t| t.budget.as_ref()) {
+                if let Some(budget) = self.rules.budget() {
                     budget.release(self.children.count());
                 }
                 return end;

@@ -97,6 +97,10 @@ impl<'a> ChildFn<'a> {
                 errors.at(sig.paren_token.span.join(), "a child takes its `Ctx` as first parameter: write `(ctx: Ctx)`")
             }
         }
+        // The most `supervisor!` and a dynamic template can pass.
+        if let Some(extra) = sig.inputs.iter().nth(9) {
+            errors.on(extra, "a child takes at most 8 arguments after its `Ctx`: group the rest in a struct");
+        }
         for input in inputs {
             match input {
                 FnArg::Receiver(receiver) => errors.at(receiver.span(), "a child cannot take `self`"),
