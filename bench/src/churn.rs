@@ -58,9 +58,17 @@ pub(crate) async fn churn(n: u64, through: Through) -> Duration {
             if partitions > 0 {
                 spec = spec.partitions(partitions);
             }
-            let running =
-                spec.build().unwrap_or_else(|e| panic!("{e}")).start().await.unwrap_or_else(|e| panic!("{e}"));
-            let conns: DynamicHandle<u64> = running.handle().dynamic();
+            // `P1_NESTED=1` puts the dynamic supervisor under a root, for profiling.
+            let nested = std::env::var("P1_NESTED").is_ok();
+            let spec = spec.build().unwrap_or_else(|e| panic!("{e}"));
+            let spec = if nested {
+                SupervisorSpec::builder("app").child(supervisor_core::ChildSpec::supervisor(spec)).build().unwrap()
+            } else {
+                spec
+            };
+            let running = spec.start().await.unwrap_or_else(|e| panic!("{e}"));
+            let conns: DynamicHandle<u64> =
+                if nested { running.handle().nested("conns").dynamic() } else { running.handle().dynamic() };
             (Some(running), Some(conns))
         }
     };
@@ -98,8 +106,8 @@ pub(crate) async fn churn(n: u64, through: Through) -> Duration {
     }
     let took = t0.elapsed();
     assert_eq!(ended.count.load(Ordering::Acquire), n, "every child ran");
-    if let Some(running) = running {
-        let counts = running.handle().dynamic::<u64>().count_children().await.unwrap_or_else(|e| panic!("{e}"));
+    if let (Some(running), Some(conns)) = (running, conns) {
+        let counts = conns.count_children().await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(counts.active, 0, "every child has ended and is forgotten");
         let _ = running.shutdown().await;
     }
