@@ -163,16 +163,6 @@ macro_rules! child_fn_item {
     };
 }
 
-child_fn_item!();
-child_fn_item!(A1);
-child_fn_item!(A1, A2);
-child_fn_item!(A1, A2, A3);
-child_fn_item!(A1, A2, A3, A4);
-child_fn_item!(A1, A2, A3, A4, A5);
-child_fn_item!(A1, A2, A3, A4, A5, A6);
-child_fn_item!(A1, A2, A3, A4, A5, A6, A7);
-child_fn_item!(A1, A2, A3, A4, A5, A6, A7, A8);
-
 /// The `#[child]` function a tree entry calls.
 pub fn child_fn<F: ChildFnItem<M>, M>(function: F) -> F::Callable {
     function.callable()
@@ -239,15 +229,15 @@ macro_rules! template_args {
     ($($arg:ident),+) => { ($($arg),+) };
 }
 
-template_fn!();
-template_fn!(A1);
-template_fn!(A1, A2);
-template_fn!(A1, A2, A3);
-template_fn!(A1, A2, A3, A4);
-template_fn!(A1, A2, A3, A4, A5);
-template_fn!(A1, A2, A3, A4, A5, A6);
-template_fn!(A1, A2, A3, A4, A5, A6, A7);
-template_fn!(A1, A2, A3, A4, A5, A6, A7, A8);
+/// Both traits, for every arity a `#[child]` may have (8 after its `Ctx`,
+/// as `child/valid.rs` says).
+macro_rules! arities {
+    ($($args:tt)*) => { $( child_fn_item! $args; template_fn! $args; )* };
+}
+
+arities!(()(A1)(A1, A2)(A1, A2, A3)(A1, A2, A3, A4)(A1, A2, A3, A4, A5)(A1, A2, A3, A4, A5, A6)(
+    A1, A2, A3, A4, A5, A6, A7
+)(A1, A2, A3, A4, A5, A6, A7, A8));
 
 /// The template of a `dynamic` entry. Its arguments are checked here, by
 /// the function's policy, so a wrong one is reported as such.

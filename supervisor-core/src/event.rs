@@ -274,6 +274,7 @@ impl EventSource {
 
     /// Publishes an event from outside the loops (an operator's call), as
     /// the loops do: traced, and sent if anyone listens and the tree runs.
+    #[cfg(feature = "http")]
     pub(crate) fn publish(&self, event: Event) {
         event.trace();
         if let Some(tx) = self.tx.upgrade().filter(|_| self.subscribers.load(Ordering::Relaxed) > 0) {

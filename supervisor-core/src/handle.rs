@@ -296,7 +296,7 @@ impl SupervisorHandle {
 
     /// Publishes an event from outside the tree's loops, an operator's
     /// call say.
-    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    #[cfg(feature = "http")]
     pub(crate) fn publish(&self, event: crate::Event) {
         self.inner.events.publish(event);
     }
