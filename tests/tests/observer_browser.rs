@@ -1,7 +1,8 @@
 //! The observer page in a real browser: Debian's `chromium`, driven through
 //! `chromedriver` (WebDriver). It draws every child of a three-level tree;
 //! a child's failure changes its colour within a second, without a reload;
-//! a screenshot is written to `target/observer.png`.
+//! with the token typed in, its kill button restarts a child; a screenshot
+//! is written to `target/observer.png`.
 //!
 //! Without Chromium the test says it was skipped; under `CI=true` it fails
 //! instead, since CI installs it (`.ci/run`).
@@ -14,10 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::http::serve_view;
+use common::http::serve;
 use common::{Action, Lab};
 use fantoccini::ClientBuilder;
-use supervisor_core::{Backoff, ChildSpec, Strategy, SupervisorSpec};
+use supervisor_core::http::Endpoints;
+use supervisor_core::{Backoff, ChildSpec, Intensity, Strategy, SupervisorSpec};
+
+/// The control token the page is given.
+const TOKEN: &str = "observer-test-token-0123";
 
 /// The first of `candidates` (or the `var` from the environment) that exists.
 fn find(var: &str, candidates: &[&str]) -> Option<PathBuf> {
@@ -100,13 +105,14 @@ async fn the_observer_page_draws_the_tree_and_follows_a_failure_live() {
         .unwrap();
     let running = common::start(
         SupervisorSpec::builder("app")
+            .intensity(Intensity::new(10, Duration::from_secs(10)))
             .child(lab.worker("db"))
             .child(lab.worker("api").backoff(Backoff::new(Duration::from_secs(20), Duration::from_secs(20))))
             .child(ChildSpec::supervisor(jobs)),
     )
     .await;
     let handle = running.handle();
-    let addr = serve_view(handle.clone()).await;
+    let addr = serve(Endpoints::new(handle.clone()).control(TOKEN).unwrap()).await;
 
     let driver = Driver::start(&driver).await;
     let profile = std::env::temp_dir().join(format!("observer-profile-{}", std::process::id()));
@@ -153,6 +159,26 @@ async fn the_observer_page_draws_the_tree_and_follows_a_failure_live() {
     assert!(title.contains("last exit: failed: upstream down"), "hover shows the last exit: {title}");
     let still = client.execute("return window.observerLoadedAt", vec![]).await.unwrap();
     assert_eq!(still, loaded_at, "the page was not reloaded");
+
+    // Control from the page: the operator gives the token and kills `db`,
+    // which its supervisor starts again (generation 1), drawn live.
+    let script = format!(
+        "document.getElementById('token').value = '{TOKEN}'; \
+         document.querySelector('.child[data-path=\\\"app/db\\\"] button:nth-of-type(3)').click();"
+    );
+    client.execute(&script, vec![]).await.unwrap();
+    let db_generation = async || -> String {
+        let script =
+            "const e = document.querySelector('.child[data-path=\\\"app/db\\\"] .gen'); return e ? e.textContent : '';";
+        client.execute(script, vec![]).await.ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while db_generation().await != "#1" && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let message = client.execute("return document.getElementById('message').textContent", vec![]).await.unwrap();
+    assert_eq!(db_generation().await, "#1", "killed from the page, started again ({message})");
+    assert_eq!(message.as_str(), Some("kill app/db: 200 kill app/db: ok"));
 
     let png = client.screenshot().await.unwrap();
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/observer.png");
