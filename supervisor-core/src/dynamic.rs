@@ -465,7 +465,7 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// an id (empty, or with a `/`); and as [`start_child`](Self::start_child).
     pub async fn start_child_keyed(&self, key: impl std::fmt::Display, args: A) -> Result<Arc<str>, ControlError> {
         let key: Arc<str> = Arc::from(key.to_string());
-        let (partition, key) = self.partition_of(key).await?;
+        let partition = self.partition_of(&key).await?;
         let op = Op::StartDynamic { args: Box::new(args), given: std::any::type_name::<A>(), key: Some(key) };
         match self.call(partition, op).await {
             Ok(reply) => self.started(partition, reply),
@@ -481,7 +481,8 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// # Errors
     /// [`ControlError::NotFound`] if no child has this key.
     pub async fn terminate_child_keyed(&self, key: impl std::fmt::Display) -> Result<(), ControlError> {
-        let (partition, key) = self.partition_of(Arc::from(key.to_string())).await?;
+        let key: Arc<str> = Arc::from(key.to_string());
+        let partition = self.partition_of(&key).await?;
         self.call(partition, Op::Terminate(key)).await.map(|_| ())
     }
 
@@ -490,7 +491,8 @@ impl<A: Send + 'static> DynamicHandle<A> {
     /// # Errors
     /// [`ControlError::ShuttingDown`] once the supervisor is stopping.
     pub async fn find_keyed(&self, key: impl std::fmt::Display) -> Result<Option<ChildInfo>, ControlError> {
-        let (partition, key) = self.partition_of(Arc::from(key.to_string())).await?;
+        let key: Arc<str> = Arc::from(key.to_string());
+        let partition = self.partition_of(&key).await?;
         match self.call(partition, Op::Find(key)).await? {
             Reply::Child(child) => Ok(child.map(|child| in_partition(partition, child))),
             _ => Err(self.handle.shutting_down()),
@@ -559,10 +561,10 @@ impl<A: Send + 'static> DynamicHandle<A> {
     }
 
     /// The partition `key` belongs to, if the supervisor is partitioned.
-    async fn partition_of(&self, key: Arc<str>) -> Result<(Option<usize>, Arc<str>), ControlError> {
+    async fn partition_of(&self, key: &str) -> Result<Option<usize>, ControlError> {
         Ok(match self.route().await? {
-            Route::Single => (None, key),
-            Route::Partitioned(partitions) => (Some(crate::partition::of_key(&key, partitions.len())), key),
+            Route::Single => None,
+            Route::Partitioned(partitions) => Some(crate::partition::of_key(key, partitions.len())),
         })
     }
 
@@ -576,8 +578,8 @@ impl<A: Send + 'static> DynamicHandle<A> {
 
     /// The id a start answered, named by its partition if it has one.
     fn started(&self, partition: Option<usize>, reply: Reply) -> Result<Arc<str>, ControlError> {
-        match (partition, reply) {
-            (partition, Reply::Started(id)) => Ok(in_partition_id(partition, id)),
+        match reply {
+            Reply::Started(id) => Ok(in_partition_id(partition, id)),
             _ => Err(self.handle.shutting_down()),
         }
     }
