@@ -10,6 +10,8 @@ use tokio::task::JoinHandle;
 use tracing::{Instrument, Span};
 
 use crate::ctx::Ctx;
+use crate::lease::Singleton;
+use crate::lease::hold::{Held, Hold, Holder};
 use crate::policy::backoff::Backoff;
 use crate::policy::restart::Restart;
 use crate::runtime::task::{ChildTask, Report, WorkerOutcome};
@@ -17,8 +19,9 @@ use crate::supervisor_spec::SupervisorSpec;
 
 /// Spawns a fresh incarnation of a child: calls its factory with the `Ctx`
 /// and spawns the future it returns, unboxed, inside the task that reports
-/// its end, in the incarnation's span if there is one.
-pub(crate) type Launch = Arc<dyn Fn(Ctx, Report, Option<Span>) -> JoinHandle<()> + Send + Sync>;
+/// its end, in the incarnation's span if there is one. A singleton's
+/// future is spawned inside the [`Hold`] of its lease.
+pub(crate) type Launch = Arc<dyn Fn(Ctx, Report, Option<Span>, Option<Holder>) -> JoinHandle<()> + Send + Sync>;
 
 /// The launcher of a worker made by `factory`.
 pub(crate) fn launcher<F, Fut>(factory: F) -> Launch
@@ -27,7 +30,19 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: ChildReturn,
 {
-    Arc::new(move |ctx, report, span| spawn(ChildTask::<_, WorkerOutcome>::new(factory(ctx), report), span))
+    Arc::new(move |ctx, report, span, holder| spawn_child(factory(ctx.clone()), ctx, report, span, holder))
+}
+
+/// Spawns one incarnation's future, inside its lease's hold if it has one.
+fn spawn_child<Fut>(future: Fut, ctx: Ctx, report: Report, span: Option<Span>, holder: Option<Holder>) -> JoinHandle<()>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: ChildReturn,
+{
+    match holder {
+        None => spawn(ChildTask::<_, WorkerOutcome>::new(future, report), span),
+        Some(holder) => spawn(ChildTask::<_, Held>::new(Hold::new(ctx, holder, future), report), span),
+    }
 }
 
 /// The launcher of a worker that can start only once (a temporary dynamic
@@ -39,8 +54,8 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: ChildReturn,
 {
-    Arc::new(move |ctx, report, span| match factory(ctx) {
-        Some(future) => spawn(ChildTask::<_, WorkerOutcome>::new(future, report), span),
+    Arc::new(move |ctx, report, span, holder| match factory(ctx.clone()) {
+        Some(future) => spawn_child(future, ctx, report, span, holder),
         None => {
             let spent = async { Err::<(), _>("a temporary child's arguments were already handed over") };
             spawn(ChildTask::<_, WorkerOutcome>::new(spent, report), span)
@@ -164,6 +179,13 @@ pub enum ChildKind {
     Supervisor,
 }
 
+/// The options few children have, in one box.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Rare {
+    pub(crate) backoff: Option<Backoff>,
+    pub(crate) singleton: Option<Singleton>,
+}
+
 #[derive(Clone)]
 pub(crate) enum Body {
     Worker(Launch),
@@ -196,7 +218,7 @@ pub struct ChildSpec {
     pub(crate) restart: Restart,
     pub(crate) shutdown: Shutdown,
     /// Boxed: most children have none, and a spec is kept per child.
-    pub(crate) backoff: Option<Box<Backoff>>,
+    pub(crate) rare: Option<Box<Rare>>,
     pub(crate) wait_ready: Option<Option<Duration>>,
     pub(crate) significant: bool,
     /// Whether it gates its tree's readiness; `None`: if it is permanent.
@@ -257,7 +279,7 @@ impl ChildSpec {
             body,
             restart: Restart::Permanent,
             shutdown,
-            backoff: None,
+            rare: None,
             wait_ready,
             significant: false,
             gates_readiness: None,
@@ -282,8 +304,31 @@ impl ChildSpec {
 
     /// Wait this long between restarts. Default: restart at once.
     pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = Some(Box::new(backoff));
+        self.rare.get_or_insert_default().backoff = Some(backoff);
         self
+    }
+
+    /// Runs it only while this process holds the lease on `singleton`'s
+    /// key, so that one replica at a time runs it (see [`lease`](crate::lease)).
+    /// Its shutdown must be finite and, with the renewal interval and the
+    /// margin, shorter than the lease's TTL; only a worker can be one.
+    ///
+    /// The factory is called at each start, as for any child; the future it
+    /// returns is first polled once the lease is held.
+    pub fn singleton(mut self, singleton: Singleton) -> Self {
+        self.rare.get_or_insert_default().singleton = Some(singleton);
+        self
+    }
+
+    /// Its backoff, if it has one.
+    pub(crate) fn backoff_setting(&self) -> Option<&Backoff> {
+        self.rare.as_ref().and_then(|rare| rare.backoff.as_ref())
+    }
+
+    /// Its lease, if it is a singleton.
+    #[must_use]
+    pub fn singleton_setting(&self) -> Option<&Singleton> {
+        self.rare.as_ref().and_then(|rare| rare.singleton.as_ref())
     }
 
     /// The supervisor counts this child as started only once it calls
@@ -373,7 +418,8 @@ impl fmt::Debug for ChildSpec {
             .field("kind", &self.kind())
             .field("restart", &self.restart)
             .field("shutdown", &self.shutdown)
-            .field("backoff", &self.backoff)
+            .field("backoff", &self.backoff_setting())
+            .field("singleton", &self.singleton_setting())
             .field("wait_ready", &self.wait_ready)
             .field("significant", &self.significant)
             .field("gates_readiness", &self.gates_readiness)

@@ -18,6 +18,10 @@ pub enum ChildState {
     Starting,
     /// Running.
     Running,
+    /// A [singleton](crate::lease) waiting for its lease: its task is
+    /// alive, campaigning, and its own code has not run yet (or has
+    /// stopped after its lease was lost).
+    WaitingForLease,
     /// Asked to stop; its task has not ended yet.
     Stopping,
     /// To be started again by its supervisor: after a backoff delay until

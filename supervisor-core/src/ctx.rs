@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::child_return::ChildReturn;
 use crate::helpers::Helpers;
+use crate::lease::Fence;
 use crate::runtime::inbox::Message;
 
 /// What a child incarnation gets from its supervisor, as its first argument.
@@ -289,6 +290,32 @@ impl Ctx {
         R: ChildReturn,
     {
         self.helpers_or_new().spawn_blocking(Some(name), work);
+    }
+
+    /// The fencing token of the lease this incarnation holds, for a
+    /// [singleton](crate::lease) child; `None` for any other child, and
+    /// for a singleton once its lease is in doubt. Guard side effects in
+    /// other systems with it (see [`Fence`]).
+    ///
+    /// ```
+    /// use supervisor_core::Ctx;
+    ///
+    /// assert_eq!(Ctx::detached("test/worker").fence(), None);
+    /// ```
+    #[must_use]
+    pub fn fence(&self) -> Option<Fence> {
+        self.helpers().and_then(|helpers| helpers.lease()).flatten()
+    }
+
+    /// A singleton's incarnation holds `fence`, or (`None`) waits for its
+    /// lease.
+    pub(crate) fn set_lease(&self, fence: Option<Fence>) {
+        self.helpers_or_new().set_lease(fence);
+    }
+
+    /// Whether this is a singleton's incarnation waiting for its lease.
+    pub(crate) fn awaits_lease(&self) -> bool {
+        self.helpers().and_then(|helpers| helpers.lease()).is_some_and(|fence| fence.is_none())
     }
 
     fn helpers_or_new(&self) -> &Arc<Helpers> {

@@ -47,6 +47,16 @@ pub enum SpecError {
         /// What is wrong.
         problem: &'static str,
     },
+    /// A singleton whose lease cannot be kept: a TTL too short for its
+    /// renewal interval, margin and shutdown, an infinite shutdown, an
+    /// empty key, or a supervisor made a singleton.
+    #[error("child `{child}`: {problem}")]
+    InvalidSingleton {
+        /// The child.
+        child: Arc<str>,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
     /// A backoff on a temporary child, which is never restarted.
     #[error("child `{child}` is temporary, so it is never restarted: remove its backoff or make it transient")]
     BackoffOnTemporary {

@@ -39,6 +39,11 @@ pub enum ExitReason {
     /// gave up waiting: it blocks its thread. Nothing in safe Rust can stop
     /// such a task; the report names it so you can fix it.
     NotEnded,
+    /// A [singleton](crate::lease)'s lease was lost or in doubt, so it was
+    /// stopped before another process could take the lease over. Not a
+    /// crash: it does not count against restart intensity, and a permanent
+    /// or transient child campaigns again, alone, after its backoff.
+    LeaseLost,
 }
 
 impl ExitReason {
@@ -68,6 +73,7 @@ impl fmt::Display for ExitReason {
             ExitReason::Killed => f.write_str("killed"),
             ExitReason::GaveUp(error) => write!(f, "gave up: {error}"),
             ExitReason::NotEnded => f.write_str("did not end after abort"),
+            ExitReason::LeaseLost => f.write_str("lost its lease"),
         }
     }
 }

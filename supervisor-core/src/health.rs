@@ -114,7 +114,8 @@ impl Health {
 
 fn check(child: &ChildSnapshot) -> Check {
     let why = match child.state {
-        ChildState::Running => None,
+        // A standby replica of a singleton is as it should be.
+        ChildState::Running | ChildState::WaitingForLease => None,
         ChildState::Starting => Some("starting, not yet ready".to_string()),
         ChildState::Restarting { .. } => Some(match child.restart_in {
             Some(left) if !left.is_zero() => format!("restarting in {left:?}"),

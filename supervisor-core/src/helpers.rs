@@ -18,6 +18,7 @@ use tokio::task::AbortHandle;
 
 use crate::child_return::ChildReturn;
 use crate::exit::ExitReason;
+use crate::lease::Fence;
 
 /// The helpers of one incarnation.
 #[derive(Debug)]
@@ -37,6 +38,10 @@ struct State {
     /// The incarnation's task (or, once it is gone, whoever reports its
     /// end), woken when a helper fails or the last one ends.
     waker: Option<Waker>,
+    /// For a singleton's incarnation, the lease it holds: `Some(None)`
+    /// while it waits for one (or has lost it). Kept here, made on demand,
+    /// so that other children pay nothing for it.
+    lease: Option<Option<Fence>>,
 }
 
 #[derive(Debug)]
@@ -137,6 +142,17 @@ impl Helpers {
             }
         }
         !state.alive.is_empty()
+    }
+
+    /// A singleton's incarnation holds `fence`, or (`None`) waits for a
+    /// lease.
+    pub(crate) fn set_lease(&self, fence: Option<Fence>) {
+        self.state().lease = Some(fence);
+    }
+
+    /// The lease, for a singleton's incarnation.
+    pub(crate) fn lease(&self) -> Option<Option<Fence>> {
+        self.state().lease.clone()
     }
 
     /// Whether any helper is still alive.

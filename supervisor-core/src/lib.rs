@@ -52,6 +52,7 @@ mod health;
 mod helpers;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod lease;
 mod metrics;
 mod partition;
 pub mod policy;
@@ -76,6 +77,7 @@ pub use event::{ControlAction, Event, EventReceiver, RecvError, TryRecvError};
 pub use exit::{ChildReport, ExitReason, ExitReport};
 pub use handle::SupervisorHandle;
 pub use health::{Check, Health};
+pub use lease::{Fence, Singleton};
 pub use policy::auto_shutdown::AutoShutdown;
 pub use policy::backoff::Backoff;
 pub use policy::intensity::Intensity;

@@ -14,7 +14,8 @@
 use crate::exit::ExitReason;
 
 #[cfg(feature = "metrics")]
-const REASONS: [&str; 8] = ["returned", "failed", "panicked", "stopped", "aborted", "not_ended", "killed", "gave_up"];
+const REASONS: [&str; 9] =
+    ["returned", "failed", "panicked", "stopped", "aborted", "not_ended", "killed", "gave_up", "lease_lost"];
 
 #[cfg(feature = "metrics")]
 fn reason_label(reason: &ExitReason) -> &'static str {
@@ -27,6 +28,7 @@ fn reason_label(reason: &ExitReason) -> &'static str {
         ExitReason::NotEnded => REASONS[5],
         ExitReason::Killed => REASONS[6],
         ExitReason::GaveUp(_) => REASONS[7],
+        ExitReason::LeaseLost => REASONS[8],
     }
 }
 

@@ -45,6 +45,7 @@ impl SupervisorSpec {
             events,
             inbox: Inbox { tx: inbox.clone(), rx },
             whole: None,
+            leases: None,
         };
         let name = self.name.clone();
         let supervisor = SupervisorLoop::new(self, link);

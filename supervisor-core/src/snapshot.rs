@@ -166,6 +166,7 @@ mod serialized {
         s.serialize_str(match state {
             ChildState::Starting => "starting",
             ChildState::Running => "running",
+            ChildState::WaitingForLease => "waiting_for_lease",
             ChildState::Stopping => "stopping",
             ChildState::Restarting { .. } => "restarting",
             ChildState::Stopped => "stopped",

@@ -8,6 +8,7 @@ use crate::child_spec::ChildSpec;
 use crate::dynamic::Template;
 use crate::error::SpecError;
 use crate::event::{EventReceiver, EventSink};
+use crate::lease::Lease;
 use crate::policy::auto_shutdown::AutoShutdown;
 use crate::policy::intensity::Intensity;
 use crate::policy::restart::Restart;
@@ -43,6 +44,8 @@ pub struct SupervisorSpec {
     /// For a partitioned dynamic supervisor: how many partitions its
     /// children (`p0`, `p1`, ...) are, and the whole's `max_children`.
     pub(crate) partitioned: Option<crate::partition::Shape>,
+    /// The lease store of the singletons below it; `None`: its parent's.
+    pub(crate) leases: Option<Arc<dyn Lease>>,
 }
 
 impl SupervisorSpec {
@@ -74,6 +77,7 @@ impl SupervisorSpec {
             jitter_seed: None,
             event_capacity: 1024,
             abort_grace: DEFAULT_ABORT_GRACE,
+            leases: None,
         }
     }
 
@@ -147,6 +151,7 @@ pub struct SupervisorBuilder {
     jitter_seed: Option<u64>,
     event_capacity: usize,
     abort_grace: Duration,
+    leases: Option<Arc<dyn Lease>>,
 }
 
 impl SupervisorBuilder {
@@ -222,6 +227,25 @@ impl SupervisorBuilder {
         self
     }
 
+    /// The store the [singletons](crate::lease) below this supervisor
+    /// hold their leases in, unless one names its own; nested supervisors
+    /// inherit it. Default: the parent's, and at the root the process's
+    /// [`LocalLease`](crate::lease::LocalLease).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use supervisor_core::SupervisorSpec;
+    /// use supervisor_core::lease::LocalLease;
+    ///
+    /// let store = LocalLease::new();
+    /// let builder = SupervisorSpec::builder("app").leases(Arc::new(store));
+    /// # let _ = builder;
+    /// ```
+    pub fn leases(mut self, store: Arc<dyn Lease>) -> Self {
+        self.leases = Some(store);
+        self
+    }
+
     /// Checks the whole spec and returns it, or the first problem found.
     ///
     /// ```
@@ -268,6 +292,7 @@ impl SupervisorBuilder {
             events: Arc::default(),
             dynamic: None,
             partitioned: None,
+            leases: self.leases,
         })
     }
 }
@@ -284,10 +309,10 @@ pub(crate) fn check_id(id: &Arc<str>) -> Result<(), SpecError> {
 pub(crate) fn check_child(child: &ChildSpec, auto_shutdown: AutoShutdown) -> Result<(), SpecError> {
     let id = || child.id.clone();
     check_id(&child.id)?;
-    if let Some(problem) = child.backoff.as_ref().and_then(|b| b.problem()) {
+    if let Some(problem) = child.backoff_setting().and_then(|b| b.problem()) {
         return Err(SpecError::InvalidBackoff { child: id(), problem });
     }
-    if child.backoff.is_some() && child.restart == Restart::Temporary {
+    if child.backoff_setting().is_some() && child.restart == Restart::Temporary {
         return Err(SpecError::BackoffOnTemporary { child: id() });
     }
     if child.significant && child.restart == Restart::Permanent {
@@ -298,6 +323,17 @@ pub(crate) fn check_child(child: &ChildSpec, auto_shutdown: AutoShutdown) -> Res
     }
     if child.wait_ready == Some(Some(std::time::Duration::ZERO)) {
         return Err(SpecError::ZeroReadyTimeout { child: id() });
+    }
+    if let Some(singleton) = child.singleton_setting() {
+        let problem = match child.body {
+            crate::child_spec::Body::Supervisor(_) => {
+                Some("only a worker can be a singleton: make the workers below it singletons".to_owned())
+            }
+            crate::child_spec::Body::Worker(_) => crate::lease::problem(singleton, child.shutdown),
+        };
+        if let Some(problem) = problem {
+            return Err(SpecError::InvalidSingleton { child: id(), problem });
+        }
     }
     Ok(())
 }

@@ -186,10 +186,10 @@ impl Faults {
             .collect();
         let body = body.clone();
         let starts = AtomicU64::new(0);
-        spec.body = Body::Worker(Arc::new(move |ctx, report, span| {
+        spec.body = Body::Worker(Arc::new(move |ctx, report, span, holder| {
             let start = starts.fetch_add(1, Ordering::Relaxed) + 1;
             let launch = faulty.iter().find(|(n, _)| *n == start).map_or(&body, |(_, launch)| launch);
-            launch(ctx, report, span)
+            launch(ctx, report, span, holder)
         }));
         Ok(spec)
     }

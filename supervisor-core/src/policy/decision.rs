@@ -6,8 +6,9 @@
 //! supervisor; if it does, the intensity window may make the supervisor
 //! give up, and otherwise the strategy says which siblings are stopped (in
 //! reverse start order) and started again (in start order), after the
-//! child's backoff delay. The runtime loop carries the result out; it never
-//! decides.
+//! child's backoff delay. A singleton's lost lease is no crash: it skips
+//! the intensity window and restarts the child alone. The runtime loop
+//! carries the result out; it never decides.
 
 use std::time::Duration;
 
@@ -106,14 +107,17 @@ where
             };
         return Decision::Leave { forget, shut_down };
     }
-    if !rules.window.is_unlimited() && rules.window.record(clock()) == Verdict::GiveUp {
+    // A lost lease is not a crash: it does not count, and the child alone
+    // campaigns again.
+    let lease_lost = *exited.reason == ExitReason::LeaseLost;
+    if !lease_lost && !rules.window.is_unlimited() && rules.window.record(clock()) == Verdict::GiveUp {
         return Decision::GiveUp;
     }
     let delay = backoff.map_or(Duration::ZERO, |b| {
         let ran = b.started_at.map_or(Duration::ZERO, |started| clock().saturating_duration_since(started));
         b.state.next_delay(b.backoff, ran, rules.rng)
     });
-    if rules.strategy == Strategy::OneForOne {
+    if lease_lost || rules.strategy == Strategy::OneForOne {
         return Decision::Restart { delay };
     }
     let (failed, members) = (facts.group)();
@@ -175,6 +179,21 @@ mod tests {
 
     fn exit(reason: &ExitReason, restart: Restart) -> Exited<'_> {
         Exited { reason, restart, significant: false }
+    }
+
+    #[test]
+    fn a_lost_lease_restarts_the_child_alone_and_never_counts() {
+        let lost = ExitReason::LeaseLost;
+        let mut case = Case::new(Strategy::OneForAll);
+        case.window = IntensityWindow::new(Intensity::new(0, Duration::from_secs(1)));
+        for _ in 0..3 {
+            let decision = case.decide(&exit(&lost, Restart::Permanent), 0, &[LIVE, LIVE], false);
+            assert_eq!(decision, Decision::Restart { delay: Duration::ZERO });
+        }
+        // The same window gives up at the first crash.
+        assert_eq!(case.decide(&exit(&failed(), Restart::Permanent), 0, &[DEAD, LIVE], false), Decision::GiveUp);
+        let temporary = case.decide(&exit(&lost, Restart::Temporary), 0, &[DEAD], false);
+        assert_eq!(temporary, Decision::Leave { forget: true, shut_down: false });
     }
 
     #[test]

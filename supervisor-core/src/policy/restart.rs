@@ -17,7 +17,8 @@ pub enum Restart {
     /// Always restarted, whatever the exit. The default, as in OTP.
     #[default]
     Permanent,
-    /// Restarted only after an abnormal exit: an error, a panic or an abort.
+    /// Restarted only after an abnormal exit (an error, a panic or an
+    /// abort), or after a singleton lost its lease: its work is not done.
     Transient,
     /// Never restarted; forgotten by its supervisor once it has exited.
     Temporary,
@@ -29,7 +30,7 @@ impl Restart {
     pub fn restarts_after(self, reason: &ExitReason) -> bool {
         match self {
             Restart::Permanent => true,
-            Restart::Transient => reason.is_abnormal(),
+            Restart::Transient => reason.is_abnormal() || *reason == ExitReason::LeaseLost,
             Restart::Temporary => false,
         }
     }
@@ -46,6 +47,7 @@ mod tests {
             ExitReason::Panicked("p".into()),
             ExitReason::Stopped,
             ExitReason::Aborted,
+            ExitReason::LeaseLost,
         ]
     }
 
@@ -54,8 +56,11 @@ mod tests {
         for reason in all_reasons() {
             assert!(Restart::Permanent.restarts_after(&reason), "{reason:?}");
             assert!(!Restart::Temporary.restarts_after(&reason), "{reason:?}");
-            let abnormal = matches!(reason, ExitReason::Failed(_) | ExitReason::Panicked(_) | ExitReason::Aborted);
-            assert_eq!(Restart::Transient.restarts_after(&reason), abnormal, "{reason:?}");
+            let again = matches!(
+                reason,
+                ExitReason::Failed(_) | ExitReason::Panicked(_) | ExitReason::Aborted | ExitReason::LeaseLost
+            );
+            assert_eq!(Restart::Transient.restarts_after(&reason), again, "{reason:?}");
         }
     }
 }

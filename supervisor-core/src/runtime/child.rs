@@ -108,6 +108,9 @@ impl State {
             State::Stopped => ChildState::Stopped,
             State::Ignored => ChildState::Ignored,
             State::Queued { due, .. } => ChildState::Restarting { at: *due },
+            State::Starting { live, .. } | State::Running { live } if live.ctx.awaits_lease() => {
+                ChildState::WaitingForLease
+            }
             State::Starting { .. } => ChildState::Starting,
             State::Running { .. } => ChildState::Running,
             State::Stopping { .. } => ChildState::Stopping,

@@ -34,7 +34,7 @@ impl SupervisorLoop {
             restart: if retry { Restart::Permanent } else { child.spec.restart },
             significant: child.spec.significant,
         };
-        let backoff = child.spec.backoff.as_deref().copied();
+        let backoff = child.spec.backoff_setting().copied();
         let mut run = child.backoff.take();
         let input = backoff.as_ref().zip(run.as_deref_mut()).map(|(backoff, run)| BackoffInput {
             backoff,

@@ -18,6 +18,7 @@ use crate::control::ControlError;
 use crate::ctx::{Ctx, Ready, ReadySignal};
 use crate::event::Event;
 use crate::exit::{ExitReason, ExitReport};
+use crate::lease::hold::Holder;
 use crate::supervisor_spec::SupervisorSpec;
 
 /// A nested supervisor's loop, boxed: its type contains the loop's own.
@@ -68,7 +69,7 @@ impl SupervisorLoop {
         let Some(child) = self.children.get_mut(index) else { return };
         let generation = child.starts;
         child.starts += 1;
-        if child.spec.backoff.is_some() {
+        if child.spec.backoff_setting().is_some() {
             child.backoff.get_or_insert_with(Box::default).started_at = Some(now);
         }
         let waits = child.spec.wait_ready;
@@ -82,7 +83,11 @@ impl SupervisorLoop {
             Body::Worker(launch) => {
                 let ctx = Ctx::renew(child.spare.take(), &child.path, generation, Some(signal), waits.is_some());
                 let report = Report(ctx.clone());
-                let spawned = std::panic::catch_unwind(AssertUnwindSafe(|| launch(ctx.clone(), report, span)));
+                let holder = child
+                    .spec
+                    .singleton_setting()
+                    .map(|singleton| Holder::new(singleton, self.rules.leases.as_ref(), child.spec.shutdown));
+                let spawned = std::panic::catch_unwind(AssertUnwindSafe(|| launch(ctx.clone(), report, span, holder)));
                 spawned.map(|task| Live { ctx, task, nested: None, announced: false, started_at: now })
             }
             Body::Supervisor(spec) => {
@@ -96,6 +101,7 @@ impl SupervisorLoop {
                     inbox: Inbox { tx: tx.clone(), rx },
                     // A partitioned supervisor's children are its partitions.
                     whole: self.rules.partitions.clone(),
+                    leases: self.rules.leases.clone(),
                 };
                 let ctx = Ctx::new(child.path.clone(), generation, Some(signal), false);
                 let nested = Box::pin(SupervisorLoop::new(SupervisorSpec::clone(spec), link).run());
@@ -397,6 +403,7 @@ fn exit_reason(result: TaskResult, was: Was) -> (ExitReason, Option<Box<ExitRepo
         TaskResult::Worker(Err(error)) => (ExitReason::Failed(error), None),
         TaskResult::Panicked(message) => (ExitReason::Panicked(message), None),
         TaskResult::Helper(reason) => (reason, None),
+        TaskResult::LeaseLost => (ExitReason::LeaseLost, None),
         TaskResult::Aborted | TaskResult::NotEnded => (ExitReason::Aborted, None),
         TaskResult::Supervisor(result) => match *result {
             Ok(report) => (returned, Some(Box::new(report))),

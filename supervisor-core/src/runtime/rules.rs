@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
+use super::supervisor::Link;
 use crate::dynamic::Template;
+use crate::lease::Lease;
 use crate::partition::{Budget, Partitions};
 use crate::policy::auto_shutdown::AutoShutdown;
 use crate::policy::decision;
@@ -29,10 +31,12 @@ pub(crate) struct Rules {
     /// For a partition, the whole it belongs to (for `max_children`).
     pub(crate) whole: Option<Arc<Partitions>>,
     pub(crate) abort_grace: std::time::Duration,
+    /// The lease store of its singletons: its own, or its parent's.
+    pub(crate) leases: Option<Arc<dyn Lease>>,
 }
 
 impl Rules {
-    pub(crate) fn new(spec: &SupervisorSpec, whole: Option<Arc<Partitions>>) -> Self {
+    pub(crate) fn new(spec: &SupervisorSpec, link: &Link) -> Self {
         Rules {
             strategy: spec.strategy,
             window: IntensityWindow::new(spec.intensity),
@@ -41,8 +45,9 @@ impl Rules {
             stages: spec.shutdown_stages.clone(),
             template: spec.dynamic.clone(),
             partitions: spec.partitioned.map(|shape| Arc::new(Partitions::new(&spec.name, shape))),
-            whole,
+            whole: link.whole.clone(),
             abort_grace: spec.abort_grace,
+            leases: spec.leases.clone().or_else(|| link.leases.clone()),
         }
     }
 

@@ -72,6 +72,8 @@ pub(crate) struct Link {
     pub(crate) inbox: Inbox,
     /// For a partition, the whole it belongs to.
     pub(crate) whole: Option<Arc<crate::partition::Partitions>>,
+    /// The lease store its singletons inherit.
+    pub(crate) leases: Option<Arc<dyn crate::lease::Lease>>,
 }
 
 /// A control message held for the end of its turn.
@@ -100,7 +102,7 @@ pub(crate) struct SupervisorLoop {
 impl SupervisorLoop {
     /// A loop for `spec`, whose children it takes over (no copy is kept).
     pub(crate) fn new(spec: SupervisorSpec, link: Link) -> Self {
-        let rules = Rules::new(&spec, link.whole.clone());
+        let rules = Rules::new(&spec, &link);
         let now = tokio::time::Instant::now();
         let mut children = Children::with_capacity(spec.children.len());
         for child in spec.children {

@@ -52,6 +52,8 @@ pub(crate) enum TaskResult {
     NotEnded,
     /// One of its helpers failed or panicked, which failed the incarnation.
     Helper(ExitReason),
+    /// A singleton's lease was lost, or in doubt: it was stopped.
+    LeaseLost,
 }
 
 /// How a task's output becomes what it reports. A type, not a stored
@@ -113,7 +115,7 @@ pub(crate) struct Draining {
 
 /// The result to report once the helpers have ended: a helper's failure
 /// fails an incarnation that would otherwise have ended well.
-fn with_helpers(result: TaskResult, failed: Option<ExitReason>) -> TaskResult {
+pub(crate) fn with_helpers(result: TaskResult, failed: Option<ExitReason>) -> TaskResult {
     match (result, failed) {
         (TaskResult::Worker(Ok(())), Some(failure)) => TaskResult::Helper(failure),
         (result, _) => result,

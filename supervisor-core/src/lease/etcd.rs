@@ -1,0 +1,201 @@
+//! `EtcdLease`: leases held in etcd, the store behind Kubernetes, for
+//! singletons whose replicas run on many machines.
+//!
+//! A campaign waits (watching the key) until no one holds the key, grants
+//! a lease of the TTL, and creates the key under it in a transaction that
+//! succeeds only if the key does not exist: the key's creation revision is
+//! the fencing token, so it grows with every new holder. Renewals are
+//! keep-alives of that lease; a keep-alive answered with a TTL of zero
+//! means the lease has lapsed. Releasing revokes the lease, which deletes
+//! the key, and the next campaigner's watch sees it go.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use etcd_client::{Client, Compare, CompareOp, ConnectOptions, EventType, PutOptions, Txn, TxnOp, WatchOptions};
+use tokio::time::Instant;
+
+use super::{Fence, Grant, Lease, LeaseError, LeaseFuture};
+
+/// How long one call to etcd may take before the store counts as out of
+/// reach, unless [`EtcdLease::call_timeout`] says otherwise.
+const CALL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Leases held in an etcd cluster (feature `etcd`).
+///
+/// Connect with every endpoint of the cluster, and with etcd-client's own
+/// [`ConnectOptions`] for TLS (`with_tls`) and user and password
+/// (`with_user`). Credentials are never shown: not in this type's `Debug`,
+/// nor in errors, events or the tree snapshot.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use supervisor_core::SupervisorSpec;
+/// use supervisor_core::lease::EtcdLease;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let options = etcd_client::ConnectOptions::new().with_user("scheduler", std::env::var("ETCD_PASSWORD")?);
+/// let etcd = EtcdLease::connect(["https://etcd-0:2379", "https://etcd-1:2379"], Some(options)).await?;
+/// let tree = SupervisorSpec::builder("app").leases(Arc::new(etcd));
+/// # let _ = tree;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct EtcdLease {
+    client: Client,
+    endpoints: Arc<[String]>,
+    timeout: Duration,
+}
+
+/// The cluster could not be reached or refused the connection; the text
+/// never holds credentials.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("could not connect to etcd at {endpoints}: {reason}")]
+pub struct EtcdError {
+    endpoints: String,
+    reason: String,
+}
+
+impl EtcdLease {
+    /// Connects to the cluster at `endpoints` (`http://host:2379`, or
+    /// `https://` with TLS options).
+    ///
+    /// # Errors
+    /// [`EtcdError`] if no endpoint is given or valid, or the cluster
+    /// refuses the user and password.
+    pub async fn connect<E: AsRef<str>, S: AsRef<[E]>>(
+        endpoints: S,
+        options: Option<ConnectOptions>,
+    ) -> Result<EtcdLease, EtcdError> {
+        let endpoints: Arc<[String]> = endpoints.as_ref().iter().map(|e| e.as_ref().to_owned()).collect();
+        match Client::connect(&*endpoints, options).await {
+            Ok(client) => Ok(EtcdLease { client, endpoints, timeout: CALL_TIMEOUT }),
+            Err(error) => Err(EtcdError { endpoints: endpoints.join(", "), reason: error.to_string() }),
+        }
+    }
+
+    /// How long one call may take before the store counts as out of reach.
+    /// Keep it shorter than the singletons' renewal interval. Default: 2 s.
+    #[must_use]
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A call to etcd, bounded by the call timeout.
+    async fn call<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, etcd_client::Error>>,
+    ) -> Result<T, LeaseError> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(error)) => Err(unreachable(&error)),
+            Err(_) => Err(LeaseError::Unreachable(Arc::from(format!("etcd did not answer within {:?}", self.timeout)))),
+        }
+    }
+
+    async fn run_campaign(self, key: Arc<str>, ttl: Duration) -> Result<Grant, LeaseError> {
+        // etcd counts leases in whole seconds: round up, never down.
+        let seconds = i64::try_from(ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0)).unwrap_or(i64::MAX).max(1);
+        loop {
+            let mut client = self.client.clone();
+            let held = self.call(client.get(key.as_bytes(), None)).await?;
+            if held.kvs().is_empty() {
+                let sent = Instant::now();
+                let lease = self.call(client.lease_grant(seconds, None)).await?;
+                let create = Txn::new()
+                    .when([Compare::create_revision(key.as_bytes(), CompareOp::Equal, 0)])
+                    .and_then([TxnOp::put(key.as_bytes(), "", Some(PutOptions::new().with_lease(lease.id())))]);
+                let created = self.call(client.txn(create)).await?;
+                if created.succeeded() {
+                    // The put's revision is the key's creation revision.
+                    let revision = created.header().map_or(0, |header| header.revision());
+                    let granted = Duration::from_secs(u64::try_from(lease.ttl()).unwrap_or(0)).min(ttl);
+                    let token = u64::try_from(revision).unwrap_or(0);
+                    return Ok(Grant::new(key, token, lease.id(), granted, sent));
+                }
+                // Another campaigner was first: give the lease back, wait again.
+                let _ = self.call(client.lease_revoke(lease.id())).await;
+                continue;
+            }
+            // Held: wait until the key is deleted (released, or its lease lapsed).
+            let after = held.header().map_or(0, |header| header.revision()) + 1;
+            let watch = WatchOptions::new().with_start_revision(after);
+            let (_watcher, mut events) = self.call(client.watch(key.as_bytes(), Some(watch))).await?;
+            loop {
+                match events.message().await {
+                    Ok(Some(answer)) if answer.events().iter().any(|e| e.event_type() == EventType::Delete) => break,
+                    Ok(Some(answer)) if answer.canceled() => break,
+                    Ok(Some(_)) => {}
+                    // The watch broke: look again from the start.
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+    }
+
+    async fn run_renewal(self, lease_id: i64) -> Result<(), LeaseError> {
+        let mut client = self.client.clone();
+        let (mut keeper, mut answers) = self.call(client.lease_keep_alive(lease_id)).await?;
+        self.call(keeper.keep_alive()).await?;
+        match self.call(answers.message()).await? {
+            Some(answer) if answer.ttl() > 0 => Ok(()),
+            Some(_) => Err(LeaseError::Lost),
+            None => Err(LeaseError::Unreachable(Arc::from("etcd closed the keep-alive stream"))),
+        }
+    }
+}
+
+/// An etcd error as a lease error: its text, which holds no credentials.
+fn unreachable(error: &etcd_client::Error) -> LeaseError {
+    LeaseError::Unreachable(Arc::from(error.to_string()))
+}
+
+impl Lease for EtcdLease {
+    fn campaign(&self, key: Arc<str>, ttl: Duration) -> LeaseFuture<Grant> {
+        Box::pin(self.clone().run_campaign(key, ttl))
+    }
+
+    fn renew(&self, grant: &Grant) -> LeaseFuture<()> {
+        Box::pin(self.clone().run_renewal(grant.lease_id))
+    }
+
+    fn release(&self, grant: &Grant) -> LeaseFuture<()> {
+        let (this, id) = (self.clone(), grant.lease_id);
+        Box::pin(async move {
+            let mut client = this.client.clone();
+            this.call(client.lease_revoke(id)).await.map(drop)
+        })
+    }
+}
+
+impl fmt::Debug for EtcdLease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The connect options, which hold the password, are not kept.
+        f.debug_struct("EtcdLease").field("endpoints", &self.endpoints).field("timeout", &self.timeout).finish()
+    }
+}
+
+impl Fence {
+    /// The comparison that guards an etcd transaction with this fence: it
+    /// holds only while the lease key is the one this holder created, so a
+    /// write from a holder that has been replaced is refused.
+    ///
+    /// ```no_run
+    /// use etcd_client::{Client, Txn, TxnOp};
+    /// use supervisor_core::Ctx;
+    ///
+    /// async fn record(ctx: &Ctx, etcd: &mut Client, run: &str) -> Result<bool, etcd_client::Error> {
+    ///     let Some(fence) = ctx.fence() else { return Ok(false) };
+    ///     let write = Txn::new().when([fence.etcd_compare()]).and_then([TxnOp::put("jobs/last-run", run, None)]);
+    ///     Ok(etcd.txn(write).await?.succeeded())
+    /// }
+    /// # let _ = record;
+    /// ```
+    #[must_use]
+    pub fn etcd_compare(&self) -> Compare {
+        let revision = i64::try_from(self.token).unwrap_or(i64::MAX);
+        Compare::create_revision(self.key.as_bytes(), CompareOp::Equal, revision)
+    }
+}

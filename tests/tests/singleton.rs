@@ -1,0 +1,267 @@
+//! Singleton children with the in-process lease store, in paused time: the
+//! deadline arithmetic to the millisecond, lease loss that is no crash,
+//! re-campaigns after the child's backoff, a store out of reach that
+//! escalates, and never two holders.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use supervisor_core::lease::{LocalLease, Singleton};
+use supervisor_core::{
+    Backoff, ChildSpec, ChildState, Ctx, Event, ExitReason, Intensity, RunningSupervisor, Shutdown, SpecError,
+    SupervisorSpec,
+};
+use tokio::time::Instant;
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
+const S: fn(u64) -> Duration = Duration::from_secs;
+
+/// One incarnation's run: its token, the ms it began, the ms it ended.
+type Run = (u64, u128, Option<u128>);
+
+/// What the singleton's incarnations did.
+#[derive(Clone, Default)]
+struct Runs(Arc<Mutex<Vec<Run>>>);
+
+impl Runs {
+    fn all(&self) -> Vec<Run> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Marks its run ended when the child's future is dropped, however.
+struct Ends(Runs, usize, Instant);
+
+impl Drop for Ends {
+    fn drop(&mut self) {
+        self.0.0.lock().unwrap()[self.1].2 = Some(self.2.elapsed().as_millis());
+    }
+}
+
+/// A singleton worker that records its runs; it lingers `linger` once
+/// asked to stop (`None`: it never returns).
+fn worker(id: &str, runs: &Runs, t0: Instant, linger: Option<Duration>) -> ChildSpec {
+    let runs = runs.clone();
+    ChildSpec::worker(id, move |ctx: Ctx| {
+        let runs = runs.clone();
+        async move {
+            let token = ctx.fence().expect("a singleton runs holding its lease").token();
+            let index = {
+                let mut all = runs.0.lock().unwrap();
+                all.push((token, t0.elapsed().as_millis(), None));
+                all.len() - 1
+            };
+            let _ends = Ends(runs, index, t0);
+            ctx.cancelled().await;
+            match linger {
+                Some(linger) => tokio::time::sleep(linger).await,
+                None => std::future::pending().await,
+            }
+        }
+    })
+}
+
+/// TTL 10 s, renewed every 2 s, margin 1 s: with a 3 s shutdown, a child
+/// must have ended 9 s after the last renewal was sent, and is asked to
+/// stop after 6 s.
+fn lease(store: &LocalLease) -> Singleton {
+    Singleton::new("jobs/cron").ttl(S(10)).renew_every(S(2)).margin(S(1)).store(Arc::new(store.clone()))
+}
+
+async fn start(child: ChildSpec) -> RunningSupervisor {
+    SupervisorSpec::builder("app")
+        .intensity(Intensity::new(1, S(60)))
+        .child(child)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap()
+}
+
+async fn state(running: &RunningSupervisor) -> ChildState {
+    running.handle().which_children().await.unwrap()[0].state
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_the_holder_runs_the_other_waits_and_takes_over_with_a_higher_token() {
+    let (store, runs, t0) = (LocalLease::new(), Runs::default(), Instant::now());
+    let spec = |id| worker(id, &runs, t0, Some(MS(10))).shutdown(Shutdown::Timeout(S(3))).singleton(lease(&store));
+    let first = start(spec("a")).await;
+    tokio::time::sleep(MS(1)).await;
+    // `start` returned at once for the second: it waits, visibly, and answers calls.
+    let second = start(spec("b")).await;
+    tokio::time::sleep(S(30)).await;
+    assert_eq!(state(&first).await, ChildState::Running);
+    assert_eq!(state(&second).await, ChildState::WaitingForLease);
+    assert_eq!(runs.all().len(), 1, "one holder, renewed all along");
+    // A graceful stop gives the lease up: the other takes over at once, not after the TTL.
+    first.shutdown().await.unwrap();
+    tokio::time::sleep(MS(1)).await;
+    assert_eq!(state(&second).await, ChildState::Running);
+    let all = runs.all();
+    assert_eq!(all.len(), 2);
+    let (ended, began) = (all[0].2.unwrap(), all[1].1);
+    assert!(ended <= began && began <= ended + 1, "{all:?}");
+    assert!(all[1].0 > all[0].0, "tokens increase: {all:?}");
+    assert_eq!(store.holder("jobs/cron"), Some(all[1].0));
+    second.shutdown().await.unwrap();
+    assert_eq!(store.holder("jobs/cron"), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn late_renewals_stop_the_child_before_the_lease_can_lapse() {
+    let (store, runs, t0) = (LocalLease::new(), Runs::default(), Instant::now());
+    // Renewals take 8 s to arrive: none comes back before the child must stop.
+    store.delay_renewals(S(8));
+    let child = worker("w", &runs, t0, Some(S(2))).shutdown(Shutdown::Timeout(S(3))).singleton(lease(&store));
+    let running = start(child).await;
+    let mut events = running.subscribe();
+    tokio::time::sleep(S(8) + MS(1)).await;
+    // Asked at 6 s (10 - 1 - 3), it took its 2 s: ended at 8 s, before the hard 9 s.
+    assert_eq!(runs.all()[0], (1, 0, Some(8000)));
+    let exit = loop {
+        if let Event::ChildExited { reason, .. } = events.recv().await.unwrap() {
+            break reason;
+        }
+    };
+    assert_eq!(exit, ExitReason::LeaseLost);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_that_ignores_the_stop_is_dropped_unpolled_at_the_hard_deadline() {
+    let (store, runs, t0) = (LocalLease::new(), Runs::default(), Instant::now());
+    store.stall();
+    let polled_after = Arc::new(Mutex::new(None::<u128>));
+    let last = polled_after.clone();
+    let child = ChildSpec::worker("w", move |ctx: Ctx| {
+        let last = last.clone();
+        async move {
+            // Ignores the stop: works on, every 100 ms, until dropped.
+            let _ = ctx;
+            loop {
+                *last.lock().unwrap() = Some(t0.elapsed().as_millis());
+                tokio::time::sleep(MS(100)).await;
+            }
+            #[allow(unreachable_code)]
+            ()
+        }
+    })
+    .shutdown(Shutdown::Timeout(S(3)))
+    .singleton(lease(&store));
+    // The store stalls after granting: the campaign was answered before.
+    store.resume();
+    let running = start(child).await;
+    tokio::time::sleep(MS(1)).await;
+    store.stall();
+    tokio::time::sleep(S(20)).await;
+    // Never renewed: its last step was before 9 s, the hard deadline.
+    let last = polled_after.lock().unwrap().unwrap();
+    assert!((8900..9000).contains(&last), "last polled at {last} ms");
+    let _ = runs;
+    drop(running);
+}
+
+#[tokio::test(start_paused = true)]
+async fn lost_leases_do_not_count_against_intensity_and_the_child_campaigns_again_after_its_backoff() {
+    let (store, runs, t0) = (LocalLease::new(), Runs::default(), Instant::now());
+    let child = worker("w", &runs, t0, Some(MS(0)))
+        .shutdown(Shutdown::Timeout(S(3)))
+        .backoff(Backoff::new(MS(500), S(60)))
+        .singleton(lease(&store));
+    // Intensity 1 in 60 s: a second crash would end the tree.
+    let running = start(child).await;
+    for round in 0..4u64 {
+        tokio::time::sleep(S(1)).await;
+        store.lose("jobs/cron");
+        // Seen at the next renewal (2 s after the grant), then the backoff.
+        tokio::time::sleep(S(10)).await;
+        assert_eq!(runs.all().len() as u64, round + 2, "{:?}", runs.all());
+    }
+    let all = runs.all();
+    let gaps: Vec<u128> = all.windows(2).map(|w| w[1].1 - w[0].2.unwrap()).collect();
+    assert_eq!(gaps, [500, 1000, 2000, 4000], "{all:?}");
+    assert!(all.windows(2).all(|w| w[1].0 > w[0].0));
+    let report = running.shutdown().await.unwrap();
+    assert_eq!(report.children[0].exit, Some(ExitReason::Stopped));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_out_of_reach_longer_than_allowed_is_a_failure_that_escalates() {
+    let store = LocalLease::new();
+    store.unreachable(true);
+    let child = ChildSpec::worker("w", |ctx: Ctx| async move { ctx.cancelled().await })
+        .shutdown(Shutdown::Timeout(S(3)))
+        .singleton(lease(&store).unreachable_after(S(5)));
+    let tree = SupervisorSpec::builder("app").intensity(Intensity::new(1, S(60))).child(child).build().unwrap();
+    let mut running = tree.start().await.unwrap();
+    let started = Instant::now();
+    let error = running.wait().await.unwrap_err();
+    // Two failures of 5 s each, the second beyond the intensity of 1.
+    assert_eq!(started.elapsed().as_secs(), 10);
+    assert!(error.to_string().contains("lease store unreachable for 5s"), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiting_singleton_stops_at_once_and_the_fence_is_the_holders_token() {
+    let store = LocalLease::new();
+    let seen = Arc::new(Mutex::new(None));
+    let record = seen.clone();
+    let holder = ChildSpec::worker("w", move |ctx: Ctx| {
+        let record = record.clone();
+        async move {
+            *record.lock().unwrap() = ctx.fence();
+            ctx.cancelled().await;
+        }
+    })
+    .shutdown(Shutdown::Timeout(S(3)))
+    .singleton(lease(&store));
+    let standby = ChildSpec::worker("w", |ctx: Ctx| async move { ctx.cancelled().await })
+        .shutdown(Shutdown::Timeout(S(3)))
+        .singleton(lease(&store));
+    let first = start(holder).await;
+    let second = start(standby).await;
+    tokio::time::sleep(S(1)).await;
+    let fence = seen.lock().unwrap().clone().unwrap();
+    assert_eq!((fence.key(), Some(fence.token())), ("jobs/cron", store.holder("jobs/cron")));
+    let stopping = Instant::now();
+    let report = second.shutdown().await.unwrap();
+    assert_eq!(stopping.elapsed(), Duration::ZERO);
+    assert_eq!(report.children[0].exit, Some(ExitReason::Stopped));
+    assert_eq!(store.holder("jobs/cron"), Some(fence.token()), "the standby never held it");
+    first.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn nested_supervisors_inherit_the_trees_store() {
+    let store = LocalLease::new();
+    let child = ChildSpec::worker("w", |ctx: Ctx| async move { ctx.cancelled().await })
+        .shutdown(Shutdown::Timeout(S(1)))
+        .singleton(Singleton::new("nested/key"));
+    let inner = SupervisorSpec::builder("inner").child(child).build().unwrap();
+    let tree = SupervisorSpec::builder("app").leases(Arc::new(store.clone())).child(inner.into()).build().unwrap();
+    let running = tree.start().await.unwrap();
+    tokio::time::sleep(MS(1)).await;
+    assert!(store.holder("nested/key").is_some());
+    running.shutdown().await.unwrap();
+    assert!(store.holder("nested/key").is_none());
+}
+
+#[test]
+fn a_lease_that_cannot_outlast_the_stop_is_a_build_error() {
+    let idle = |ctx: Ctx| async move { ctx.cancelled().await };
+    let build = |child: ChildSpec| SupervisorSpec::builder("app").child(child).build().map(|_| ());
+    let short = Singleton::new("k").ttl(S(8)).renew_every(S(2)).margin(S(1));
+    // 8 s <= 2 + 1 + 5 (a worker's default shutdown).
+    let error = build(ChildSpec::worker("w", idle).singleton(short.clone())).unwrap_err();
+    assert!(matches!(&error, SpecError::InvalidSingleton { child, .. } if &**child == "w"), "{error}");
+    assert!(error.to_string().contains("TTL of 8s is too short"), "{error}");
+    assert!(build(ChildSpec::worker("w", idle).shutdown(Shutdown::Timeout(S(4))).singleton(short.clone())).is_ok());
+    let infinite = build(ChildSpec::worker("w", idle).shutdown(Shutdown::Infinity).singleton(short.clone()));
+    assert!(infinite.unwrap_err().to_string().contains("infinity"));
+    let sub = SupervisorSpec::builder("sub").build().unwrap();
+    let nested = build(ChildSpec::supervisor(sub).shutdown(Shutdown::Brutal).singleton(short));
+    assert!(nested.unwrap_err().to_string().contains("only a worker"));
+}
