@@ -33,6 +33,9 @@ mod fields;
 #[path = "../../supervisor-macros/src/options.rs"]
 mod options;
 #[allow(dead_code, unreachable_pub, clippy::all)]
+#[path = "../../supervisor-macros/src/singleton.rs"]
+mod singleton;
+#[allow(dead_code, unreachable_pub, clippy::all)]
 #[path = "../../supervisor-macros/src/suggest.rs"]
 mod suggest;
 #[allow(dead_code, unreachable_pub, clippy::all)]

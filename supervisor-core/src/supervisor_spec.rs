@@ -233,16 +233,14 @@ impl SupervisorBuilder {
     /// [`LocalLease`](crate::lease::LocalLease).
     ///
     /// ```
-    /// use std::sync::Arc;
     /// use supervisor_core::SupervisorSpec;
     /// use supervisor_core::lease::LocalLease;
     ///
-    /// let store = LocalLease::new();
-    /// let builder = SupervisorSpec::builder("app").leases(Arc::new(store));
+    /// let builder = SupervisorSpec::builder("app").leases(LocalLease::new());
     /// # let _ = builder;
     /// ```
-    pub fn leases(mut self, store: Arc<dyn Lease>) -> Self {
-        self.leases = Some(store);
+    pub fn leases(mut self, store: impl Lease) -> Self {
+        self.leases = Some(Arc::new(store));
         self
     }
 

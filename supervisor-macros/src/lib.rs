@@ -12,6 +12,7 @@ mod fields;
 #[cfg(test)]
 mod fuzz;
 mod options;
+mod singleton;
 mod suggest;
 mod tree;
 

@@ -1,6 +1,6 @@
 //! The options of one child, spelt the same in `#[child(key = value)]` and
 //! in a tree entry's `{ key: value }`: restart, shutdown, backoff,
-//! significant, wait_ready, gates_readiness.
+//! significant, wait_ready, gates_readiness, singleton.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
@@ -8,10 +8,11 @@ use quote::quote_spanned;
 use crate::duration::Dur;
 use crate::errors::Errors;
 use crate::fields::{Field, Seen, Sep, Value, parse_fields, span_of, word};
+use crate::singleton::SingletonOpts;
 use crate::suggest;
 
-pub(crate) const CHILD_KEYS: [&str; 6] =
-    ["restart", "shutdown", "backoff", "significant", "wait_ready", "gates_readiness"];
+pub(crate) const CHILD_KEYS: [&str; 7] =
+    ["restart", "shutdown", "backoff", "significant", "wait_ready", "gates_readiness", "singleton"];
 const RESTARTS: [&str; 3] = ["permanent", "transient", "temporary"];
 const BACKOFF_KEYS: [&str; 4] = ["min", "max", "jitter", "reset_after"];
 
@@ -45,6 +46,7 @@ pub(crate) struct ChildOptions {
     significant: Option<(bool, Span)>,
     wait_ready: Option<Dur>,
     gates_readiness: Option<(bool, Span)>,
+    pub(crate) singleton: Option<SingletonOpts>,
     /// Keys seen, to report a key given twice even when its value was bad.
     seen: Seen,
 }
@@ -90,6 +92,7 @@ impl ChildOptions {
             }
             "significant" => self.significant = errors.ok(flag(field, "significant")),
             "gates_readiness" => self.gates_readiness = errors.ok(flag(field, "gates_readiness")),
+            "singleton" => self.singleton = SingletonOpts::parse(field, sep, errors),
             _ => {
                 let value = field.tokens(sep, "5s").and_then(|t| Dur::parse(t, "the ready timeout"));
                 self.wait_ready = errors.ok(value);
@@ -123,6 +126,16 @@ impl ChildOptions {
             if let Some((jitter, span)) = backoff.jitter.filter(|(jitter, _)| !(0.0..=1.0).contains(jitter)) {
                 errors.at(span, format!("`jitter` must be between 0 and 1, not {jitter}"));
             }
+        }
+        if let Some(singleton) = &self.singleton {
+            // A worker's default shutdown is known only where its restart is.
+            let shutdown = match self.shutdown {
+                Some((ShutdownKind::Brutal, span)) => Some((Some(0), span)),
+                Some((ShutdownKind::Timeout(d), span)) => Some((Some(d.nanos), span)),
+                Some((ShutdownKind::Infinity, span)) => Some((None, span)),
+                None => restart_is_known.then_some((Some(5_000_000_000), singleton.span)),
+            };
+            singleton.check(shutdown, sep, errors);
         }
         if let (Some((true, span)), Some(RestartKind::Permanent)) = (self.significant, restart) {
             let default = if self.restart.is_none() { " (permanent is the default)" } else { "" };
@@ -178,6 +191,9 @@ impl ChildOptions {
         if let Some(timeout) = &self.wait_ready {
             let timeout_tokens = timeout.expand(krate);
             out = quote_spanned!(timeout.span=> #out.wait_ready(#timeout_tokens));
+        }
+        if let Some(singleton) = &self.singleton {
+            out = singleton.apply(out, krate);
         }
         out
     }

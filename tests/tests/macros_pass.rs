@@ -453,3 +453,34 @@ async fn a_dynamic_entry_can_be_partitioned() {
     assert_eq!((partitions(0), partitions(1)), (4, 2), "4, and one per worker");
     running.shutdown().await.unwrap();
 }
+
+/// A singleton declared by its attribute: it runs only while holding its lease.
+#[child(shutdown = 2s, singleton(key = "jobs/cron", ttl = 10s, renew = 2s, margin = 1s))]
+async fn cron(ctx: Ctx, log: Log) {
+    let token = ctx.fence().map_or(0, |fence| fence.token());
+    log.lock().unwrap().push(format!("cron holds {token}"));
+    ctx.cancelled().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn singletons_from_the_attribute_and_the_entry_share_the_trees_store() {
+    let store = supervisor_core::lease::LocalLease::new();
+    let log = Log::default();
+    let tree = supervisor! {
+        name: "app",
+        leases: store.clone(),
+        children: [
+            cron: cron(log.clone()),
+            // The same key from an entry: it waits while `cron` holds it.
+            standby: db_pool(log.clone()) { shutdown: 1s, singleton(key: "jobs/cron", ttl: 10s, renew: 2s) },
+        ],
+    }
+    .unwrap();
+    let running = tree.start().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let states: Vec<ChildState> = running.handle().which_children().await.unwrap().iter().map(|c| c.state).collect();
+    assert_eq!(states, [ChildState::Running, ChildState::WaitingForLease]);
+    let token = store.holder("jobs/cron").unwrap();
+    assert_eq!(*log.lock().unwrap(), [format!("cron holds {token}")]);
+    running.shutdown().await.unwrap();
+}

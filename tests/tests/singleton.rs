@@ -66,7 +66,7 @@ fn worker(id: &str, runs: &Runs, t0: Instant, linger: Option<Duration>) -> Child
 /// must have ended 9 s after the last renewal was sent, and is asked to
 /// stop after 6 s.
 fn lease(store: &LocalLease) -> Singleton {
-    Singleton::new("jobs/cron").ttl(S(10)).renew_every(S(2)).margin(S(1)).store(Arc::new(store.clone()))
+    Singleton::new("jobs/cron").ttl(S(10)).renew_every(S(2)).margin(S(1)).store(store.clone())
 }
 
 async fn start(child: ChildSpec) -> RunningSupervisor {
@@ -241,7 +241,7 @@ async fn nested_supervisors_inherit_the_trees_store() {
         .shutdown(Shutdown::Timeout(S(1)))
         .singleton(Singleton::new("nested/key"));
     let inner = SupervisorSpec::builder("inner").child(child).build().unwrap();
-    let tree = SupervisorSpec::builder("app").leases(Arc::new(store.clone())).child(inner.into()).build().unwrap();
+    let tree = SupervisorSpec::builder("app").leases(store.clone()).child(inner.into()).build().unwrap();
     let running = tree.start().await.unwrap();
     tokio::time::sleep(MS(1)).await;
     assert!(store.holder("nested/key").is_some());
@@ -264,4 +264,20 @@ fn a_lease_that_cannot_outlast_the_stop_is_a_build_error() {
     let sub = SupervisorSpec::builder("sub").build().unwrap();
     let nested = build(ChildSpec::supervisor(sub).shutdown(Shutdown::Brutal).singleton(short));
     assert!(nested.unwrap_err().to_string().contains("only a worker"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_that_stalls_briefly_is_renewed_again_and_the_child_runs_on() {
+    let (store, runs, t0) = (LocalLease::new(), Runs::default(), Instant::now());
+    let child = worker("w", &runs, t0, Some(MS(0))).shutdown(Shutdown::Timeout(S(3))).singleton(lease(&store));
+    let running = start(child).await;
+    tokio::time::sleep(S(1)).await;
+    // The renewals at 2 s and 4 s hang; the store answers again at 5 s, before the stop at 6 s.
+    store.stall();
+    tokio::time::sleep(S(4)).await;
+    store.resume();
+    tokio::time::sleep(S(30)).await;
+    assert_eq!(runs.all(), [(1, 0, None)]);
+    assert_eq!(state(&running).await, ChildState::Running);
+    running.shutdown().await.unwrap();
 }

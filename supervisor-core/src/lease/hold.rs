@@ -76,6 +76,7 @@ pub(crate) struct Hold<F> {
 enum Phase {
     Campaign {
         call: Option<LeaseFuture<Grant>>,
+        called_at: Instant,
         retry_at: Option<Instant>,
         delay: Duration,
         unreachable_since: Option<Instant>,
@@ -127,7 +128,10 @@ impl Holding {
             if let Some((sent, call)) = &mut self.renewal {
                 let sent = *sent;
                 match call.as_mut().poll(cx) {
-                    Poll::Pending => break,
+                    // A store that does not answer gets a fresh renewal on
+                    // time; the one that hangs is dropped.
+                    Poll::Pending if now < sent + holder.singleton.renew_every => break,
+                    Poll::Pending => {}
                     Poll::Ready(Ok(())) => {
                         if !self.doubt {
                             self.deadlines = holder.deadlines(sent, self.grant.ttl);
@@ -153,12 +157,16 @@ impl Holding {
     }
 
     /// When the holder must next wake.
-    fn next_wake(&self) -> Instant {
+    fn next_wake(&self, renew_every: Duration) -> Instant {
         if self.doubt {
             return self.deadlines.hard;
         }
         let next = self.deadlines.stop_at.min(self.deadlines.hard);
-        if self.renewal.is_none() { next.min(self.next_renewal) } else { next }
+        match &self.renewal {
+            None => next.min(self.next_renewal),
+            // To replace it if it hangs.
+            Some((sent, _)) => next.min(*sent + renew_every),
+        }
     }
 }
 
@@ -194,6 +202,7 @@ where
         let watched = ctx.clone();
         let phase = Phase::Campaign {
             call: None,
+            called_at: Instant::now(),
             retry_at: None,
             delay: FIRST_RETRY,
             unreachable_since: None,
@@ -205,7 +214,9 @@ where
 
     fn campaign(&mut self, cx: &mut Context<'_>) -> Option<Phase> {
         let Hold { ctx, holder, phase, timer, .. } = self;
-        let Phase::Campaign { call, retry_at, delay, unreachable_since, cancelled } = phase else { return None };
+        let Phase::Campaign { call, called_at, retry_at, delay, unreachable_since, cancelled } = phase else {
+            return None;
+        };
         if cancelled.as_mut().poll(cx).is_ready() {
             // Asked to stop before it ever held the lease: it ends well.
             return Some(Phase::ended(TaskResult::Worker(Ok(()))));
@@ -216,7 +227,10 @@ where
             return None;
         }
         let singleton = &holder.singleton;
-        let campaign = call.get_or_insert_with(|| holder.store.campaign(singleton.key.clone(), singleton.ttl));
+        let campaign = call.get_or_insert_with(|| {
+            *called_at = now;
+            holder.store.campaign(singleton.key.clone(), singleton.ttl)
+        });
         let failure = match campaign.as_mut().poll(cx) {
             Poll::Pending => return None,
             Poll::Ready(Ok(grant)) => {
@@ -227,6 +241,11 @@ where
             Poll::Ready(Err(LeaseError::Unreachable(why))) => why,
         };
         *call = None;
+        // A call that was answered for a while (it waited for the key) ends
+        // a run of failures: the store was in reach meanwhile.
+        if now.saturating_duration_since(*called_at) > singleton.renew_every {
+            *unreachable_since = None;
+        }
         let since = *unreachable_since.get_or_insert(now);
         if now.saturating_duration_since(since) >= singleton.unreachable_after {
             let why = format!("lease store unreachable for {:?}: {failure}", singleton.unreachable_after);
@@ -278,7 +297,7 @@ where
             }
         }
         if !past_hard {
-            wake_at(timer, holding.next_wake(), cx);
+            wake_at(timer, holding.next_wake(holder.singleton.renew_every), cx);
         }
         None
     }

@@ -101,6 +101,21 @@ pub trait Lease: Send + Sync + fmt::Debug + 'static {
     fn release(&self, grant: &Grant) -> LeaseFuture<()>;
 }
 
+/// A shared store is a store.
+impl<L: Lease + ?Sized> Lease for Arc<L> {
+    fn campaign(&self, key: Arc<str>, ttl: Duration) -> LeaseFuture<Grant> {
+        (**self).campaign(key, ttl)
+    }
+
+    fn renew(&self, grant: &Grant) -> LeaseFuture<()> {
+        (**self).renew(grant)
+    }
+
+    fn release(&self, grant: &Grant) -> LeaseFuture<()> {
+        (**self).release(grant)
+    }
+}
+
 /// A lease held on a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -80,8 +80,8 @@ impl Singleton {
     }
 
     /// The store to hold the lease in, instead of the tree's.
-    pub fn store(mut self, store: Arc<dyn Lease>) -> Self {
-        self.store = Some(store);
+    pub fn store(mut self, store: impl Lease) -> Self {
+        self.store = Some(Arc::new(store));
         self
     }
 

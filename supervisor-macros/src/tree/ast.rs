@@ -10,8 +10,8 @@ use crate::fields::{Field, Seen, Sep, Value, parse_fields, span_of, split_commas
 use crate::options::{CHILD_KEYS, ChildOptions};
 use crate::suggest;
 
-const TOP_KEYS: [&str; 8] =
-    ["name", "strategy", "intensity", "auto_shutdown", "abort_grace", "children", "shutdown_order", "crate"];
+const TOP_KEYS: [&str; 9] =
+    ["name", "strategy", "intensity", "auto_shutdown", "abort_grace", "leases", "children", "shutdown_order", "crate"];
 /// A choice among named values, parsed to its variant with its span: the
 /// expansion names the variant and never reads the word again.
 pub(crate) struct Choice {
@@ -41,6 +41,8 @@ pub(crate) struct Tree {
     pub(crate) intensity: Option<Intensity>,
     pub(crate) auto_shutdown: Option<Choice>,
     pub(crate) abort_grace: Option<Dur>,
+    /// The lease store of the singletons below it: an expression.
+    pub(crate) leases: Option<syn::Expr>,
     /// The brackets' span, the entries read, and how many were written.
     pub(crate) children: Option<(Span, Vec<Entry>, usize)>,
     pub(crate) shutdown_order: Option<(Span, Vec<Vec<Ident>>)>,
@@ -96,6 +98,7 @@ impl Tree {
             intensity: None,
             auto_shutdown: None,
             abort_grace: None,
+            leases: None,
             children: None,
             shutdown_order: None,
             krate: None,
@@ -130,6 +133,17 @@ impl Tree {
             "abort_grace" => {
                 self.abort_grace =
                     errors.ok(field.tokens(Sep::Colon, "1s").and_then(|t| Dur::parse(t, "the abort grace")));
+            }
+            "leases" => {
+                let store = field.tokens(Sep::Colon, "etcd.clone()").and_then(|t| {
+                    syn::parse2::<syn::Expr>(t.clone()).map_err(|_| {
+                        syn::Error::new(
+                            span_of(t),
+                            "`leases` is an expression that makes a lease store, such as `etcd.clone()`",
+                        )
+                    })
+                });
+                self.leases = errors.ok(store);
             }
             "intensity" => {
                 self.intensity = errors.ok(field.tokens(Sep::Colon, "3 per 10s").and_then(parse_intensity));

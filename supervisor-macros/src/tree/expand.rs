@@ -39,6 +39,9 @@ fn supervisor(tree: &Tree, name: &TokenStream, krate: &TokenStream) -> TokenStre
         let grace = grace.expand(krate);
         builder = quote!(#builder.abort_grace(#grace));
     }
+    if let Some(store) = &tree.leases {
+        builder = quote_spanned!(store.span()=> #builder.leases(#store));
+    }
     let entries: Vec<&Entry> = tree.children.iter().flat_map(|(_, entries, _)| entries).collect();
     // A group's children are made before the builder, so that its ids can
     // stand in the shutdown order.

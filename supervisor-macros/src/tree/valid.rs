@@ -47,6 +47,9 @@ pub(crate) fn check(tree: &Tree, nested: bool, errors: &mut Errors) {
         }
         match &entry.kind {
             EntryKind::Nested(inner) => {
+                if let Some(singleton) = &inner.options.singleton {
+                    errors.at(singleton.span, "only a worker can be a singleton: make the workers below it singletons");
+                }
                 inner.options.check(true, crate::fields::Sep::Colon, errors);
                 check(inner, true, errors);
             }
