@@ -7,12 +7,14 @@
 //! cargo run -p examples --example jobs
 //! cargo run -p examples --example staged_shutdown
 //! cargo run -p examples --example observed -- --duration 600   # http://127.0.0.1:8080/
+//! cargo run -p examples --features etcd --example singleton   # twice, with etcd running
 //! ```
 
 pub mod echo;
 pub mod jobs;
 pub mod observed;
 pub mod quickstart;
+pub mod singleton;
 pub mod staged_shutdown;
 
 use std::time::Duration;

@@ -61,3 +61,25 @@ async fn the_observed_service_serves_its_probes_tree_and_page() {
     let report = service.running.shutdown().await.unwrap();
     assert!(report.not_ended().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_singleton_example_runs_its_scheduler_on_one_replica_and_fails_over() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+    use supervisor_core::ChildState;
+    let store = supervisor_core::lease::LocalLease::new();
+    let (first_ticks, second_ticks) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let first = examples::singleton::tree(store.clone(), "first", first_ticks.clone()).unwrap().start().await.unwrap();
+    let second =
+        examples::singleton::tree(store.clone(), "second", second_ticks.clone()).unwrap().start().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(10_500)).await;
+    assert_eq!((first_ticks.load(Ordering::Relaxed), second_ticks.load(Ordering::Relaxed)), (10, 0));
+    let states: Vec<ChildState> = second.handle().which_children().await.unwrap().iter().map(|c| c.state).collect();
+    assert_eq!(states, [ChildState::Running, ChildState::WaitingForLease]);
+    // The holder's tree stops (dropped): it gives the lease up, and the other takes over.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    assert_eq!(first_ticks.load(Ordering::Relaxed), 10);
+    assert_eq!(second_ticks.load(Ordering::Relaxed), 5, "the other replica took over at once");
+    second.shutdown().await.unwrap();
+}
