@@ -171,4 +171,30 @@ mod suites {
         assert!(runs.iter().filter(|r| r.begin > killed + 1000).count() >= 2, "runs go on after the kill: {runs:?}");
         assert_one_holder_at_a_time(&runs, &[]);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn user_and_password_work_and_are_never_shown() {
+        use supervisor_core::lease::{EtcdLease, Lease};
+        let _serial = one_at_a_time();
+        let Some(etcd) = Cluster::start(1).await else { return };
+        let mut admin = etcd_client::Client::connect(etcd.endpoints(), None).await.unwrap();
+        admin.role_add("root").await.unwrap();
+        admin.user_add("root", "right-secret-7f3a", None).await.unwrap();
+        admin.user_grant_role("root", "root").await.unwrap();
+        admin.auth_enable().await.unwrap();
+        let options = etcd_client::ConnectOptions::new().with_user("root", "right-secret-7f3a");
+        let store = EtcdLease::connect(etcd.endpoints(), Some(options)).await.unwrap();
+        assert!(!format!("{store:?}").contains("right-secret-7f3a"), "{store:?}");
+        let grant = store.campaign(KEY.into(), Duration::from_secs(3)).await.unwrap();
+        store.renew(&grant).await.unwrap();
+        store.release(&grant).await.unwrap();
+        let wrong = etcd_client::ConnectOptions::new().with_user("root", "wrong-secret-9c1d");
+        let error = EtcdLease::connect(etcd.endpoints(), Some(wrong)).await.unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(shown.contains("could not connect") && !shown.contains("wrong-secret-9c1d"), "{shown}");
+        // Without credentials, every call is refused: an error that names no secret.
+        let anonymous = EtcdLease::connect(etcd.endpoints(), None).await.unwrap();
+        let refused = anonymous.campaign(KEY.into(), Duration::from_secs(3)).await.unwrap_err();
+        assert!(!refused.to_string().contains("secret"), "{refused}");
+    }
 }
