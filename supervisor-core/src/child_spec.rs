@@ -30,19 +30,10 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: ChildReturn,
 {
-    Arc::new(move |ctx, report, span, holder| spawn_child(factory(ctx.clone()), ctx, report, span, holder))
-}
-
-/// Spawns one incarnation's future, inside its lease's hold if it has one.
-fn spawn_child<Fut>(future: Fut, ctx: Ctx, report: Report, span: Option<Span>, holder: Option<Holder>) -> JoinHandle<()>
-where
-    Fut: Future + Send + 'static,
-    Fut::Output: ChildReturn,
-{
-    match holder {
-        None => spawn(ChildTask::<_, WorkerOutcome>::new(future, report), span),
-        Some(holder) => spawn(ChildTask::<_, Held>::new(Hold::new(ctx, holder, future), report), span),
-    }
+    Arc::new(move |ctx, report, span, holder| match holder {
+        None => spawn(ChildTask::<_, WorkerOutcome>::new(factory(ctx), report), span),
+        Some(holder) => spawn_held(factory(ctx.clone()), ctx, holder, report, span),
+    })
 }
 
 /// The launcher of a worker that can start only once (a temporary dynamic
@@ -54,13 +45,29 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: ChildReturn,
 {
-    Arc::new(move |ctx, report, span, holder| match factory(ctx.clone()) {
-        Some(future) => spawn_child(future, ctx, report, span, holder),
-        None => {
-            let spent = async { Err::<(), _>("a temporary child's arguments were already handed over") };
-            spawn(ChildTask::<_, WorkerOutcome>::new(spent, report), span)
-        }
+    let spent = |report, span| {
+        let spent = async { Err::<(), _>("a temporary child's arguments were already handed over") };
+        spawn(ChildTask::<_, WorkerOutcome>::new(spent, report), span)
+    };
+    Arc::new(move |ctx, report, span, holder| match holder {
+        None => match factory(ctx) {
+            Some(future) => spawn(ChildTask::<_, WorkerOutcome>::new(future, report), span),
+            None => spent(report, span),
+        },
+        Some(holder) => match factory(ctx.clone()) {
+            Some(future) => spawn_held(future, ctx, holder, report, span),
+            None => spent(report, span),
+        },
     })
+}
+
+/// Spawns a singleton's incarnation: its future inside its lease's hold.
+fn spawn_held<Fut>(future: Fut, ctx: Ctx, holder: Holder, report: Report, span: Option<Span>) -> JoinHandle<()>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: ChildReturn,
+{
+    spawn(ChildTask::<_, Held>::new(Hold::new(ctx, holder, future), report), span)
 }
 
 fn spawn<F: Future<Output = ()> + Send + 'static>(task: F, span: Option<Span>) -> JoinHandle<()> {

@@ -40,8 +40,8 @@ struct State {
     waker: Option<Waker>,
     /// For a singleton's incarnation, the lease it holds: `Some(None)`
     /// while it waits for one (or has lost it). Kept here, made on demand,
-    /// so that other children pay nothing for it.
-    lease: Option<Option<Fence>>,
+    /// and boxed, so that other children pay (next to) nothing for it.
+    lease: Option<Box<Option<Fence>>>,
 }
 
 #[derive(Debug)]
@@ -147,12 +147,12 @@ impl Helpers {
     /// A singleton's incarnation holds `fence`, or (`None`) waits for a
     /// lease.
     pub(crate) fn set_lease(&self, fence: Option<Fence>) {
-        self.state().lease = Some(fence);
+        self.state().lease = Some(Box::new(fence));
     }
 
     /// The lease, for a singleton's incarnation.
     pub(crate) fn lease(&self) -> Option<Option<Fence>> {
-        self.state().lease.clone()
+        self.state().lease.as_deref().cloned()
     }
 
     /// Whether any helper is still alive.
