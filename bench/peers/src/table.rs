@@ -62,8 +62,8 @@ impl Results {
     /// One row per scenario, one column per system; a failed check is
     /// marked ✗, a missing scenario says why.
     pub fn markdown(&self, systems: &[&str]) -> String {
-        let mut out = format!("| scenario | n | unit | {} |\n", systems.join(" | "));
-        out += &format!("|---|---:|---|{}\n", "---:|".repeat(systems.len()));
+        let mut out = format!("| scenario | n | unit | {} | order, best first |\n", systems.join(" | "));
+        out += &format!("|---|---:|---|{}---|\n", "---:|".repeat(systems.len()));
         for (scenario, cells) in &self.rows {
             let (unit, _) = unit(scenario.name);
             let values: Vec<String> = systems
@@ -74,9 +74,78 @@ impl Results {
                     None => "n/a".to_string(),
                 })
                 .collect();
-            out += &format!("| {} | {} | {unit} | {} |\n", title(scenario.name), scenario.n, values.join(" | "));
+            let order = order(cells, systems, unit_better(scenario.name));
+            out += &format!(
+                "| {} | {} | {unit} | {} | {order} |\n",
+                title(scenario.name),
+                scenario.n,
+                values.join(" | ")
+            );
         }
         out
+    }
+}
+
+/// Systems whose values are within this factor of the next one's share a
+/// tier: run to run they swap places, so their order is noise.
+pub const TIE: f64 = 1.25;
+
+fn unit_better(scenario: &str) -> bool {
+    unit(scenario).1
+}
+
+/// The systems of a row, best first, in tiers: `a > b ≈ c` where `b` and
+/// `c` are within [`TIE`] of each other (a chain of such neighbours is one
+/// tier). Within a tier the systems keep the table's order, so two runs
+/// print the same line unless a gap crosses the threshold.
+pub fn order(cells: &BTreeMap<String, Cell>, systems: &[&str], higher_better: bool) -> String {
+    let mut measured: Vec<(&str, f64)> = systems
+        .iter()
+        .filter_map(|system| match cells.get(*system) {
+            Some(Cell::Value { value, .. }) if value.is_finite() && *value > 0.0 => Some((*system, *value)),
+            _ => None,
+        })
+        .collect();
+    // Best first.
+    measured.sort_by(|a, b| if higher_better { b.1.total_cmp(&a.1) } else { a.1.total_cmp(&b.1) });
+    let mut tiers: Vec<Vec<(&str, f64)>> = Vec::new();
+    for (system, value) in measured {
+        let joins = tiers.last().and_then(|tier| tier.last()).is_some_and(|(_, last)| {
+            let (hi, lo) = if *last > value { (*last, value) } else { (value, *last) };
+            hi / lo <= TIE
+        });
+        match tiers.last_mut() {
+            Some(tier) if joins => tier.push((system, value)),
+            _ => tiers.push(vec![(system, value)]),
+        }
+    }
+    tiers
+        .into_iter()
+        .map(|mut tier| {
+            tier.sort_by_key(|(system, _)| systems.iter().position(|s| s == system));
+            tier.iter().map(|(system, _)| *system).collect::<Vec<_>>().join(" ≈ ")
+        })
+        .collect::<Vec<_>>()
+        .join(" > ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(values: &[(&str, f64)]) -> BTreeMap<String, Cell> {
+        values.iter().map(|(s, v)| (s.to_string(), Cell::Value { value: *v, ok: true })).collect()
+    }
+
+    #[test]
+    fn near_ties_share_a_tier_in_the_tables_order() {
+        let systems = ["library", "floor", "ractor", "kameo"];
+        let row = cells(&[("library", 2.0), ("floor", 1.0), ("ractor", 9.0), ("kameo", 8.0)]);
+        assert_eq!(order(&row, &systems, false), "floor > library > ractor ≈ kameo");
+        // The same with the tied pair swapped: the same line.
+        let row = cells(&[("library", 2.0), ("floor", 1.0), ("ractor", 8.0), ("kameo", 9.0)]);
+        assert_eq!(order(&row, &systems, false), "floor > library > ractor ≈ kameo");
+        assert_eq!(order(&row, &systems, true), "ractor ≈ kameo > library > floor");
     }
 }
 

@@ -45,6 +45,17 @@ mod suites {
         !runs.is_empty()
     }
 
+    /// Writes under the fence of `token`, as a holder would; whether etcd took it.
+    async fn fenced_write(client: &mut etcd_client::Client, token: u64) -> bool {
+        let fence = Grant::new(KEY.into(), token, 0, Duration::ZERO, tokio::time::Instant::now()).fence();
+        let write = etcd_client::Txn::new().when([fence.etcd_compare()]).and_then([etcd_client::TxnOp::put(
+            format!("{KEY}/data"),
+            token.to_string(),
+            None,
+        )]);
+        client.txn(write).await.unwrap().succeeded()
+    }
+
     /// One suite at a time: they time takeovers, which a loaded machine
     /// would blur.
     fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
@@ -137,23 +148,10 @@ mod suites {
             .any(|l| l.ms >= next.begin);
         assert!(!late_ok, "the stalled holder wrote after the next took over");
         // Its late write, fenced by its old token, is refused.
-        let fence = Grant::new(KEY.into(), stalled_run.token, 0, Duration::ZERO, tokio::time::Instant::now()).fence();
-        let write = etcd_client::Txn::new().when([fence.etcd_compare()]).and_then([etcd_client::TxnOp::put(
-            format!("{KEY}/data"),
-            "late",
-            None,
-        )]);
         let mut client = etcd_client::Client::connect(etcd.endpoints(), None).await.unwrap();
-        assert!(!client.txn(write).await.unwrap().succeeded(), "the old token's write went through");
+        assert!(!fenced_write(&mut client, stalled_run.token).await, "the old token's write went through");
         // The current holder's token is accepted.
-        let current = nodes.holder().unwrap();
-        let fence = Grant::new(KEY.into(), current.token, 0, Duration::ZERO, tokio::time::Instant::now()).fence();
-        let write = etcd_client::Txn::new().when([fence.etcd_compare()]).and_then([etcd_client::TxnOp::put(
-            format!("{KEY}/data"),
-            "now",
-            None,
-        )]);
-        assert!(client.txn(write).await.unwrap().succeeded());
+        assert!(fenced_write(&mut client, nodes.holder().unwrap().token).await);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
