@@ -321,7 +321,10 @@ impl ChildSpec {
     /// margin, shorter than the lease's TTL; only a worker can be one.
     ///
     /// The factory is called at each start, as for any child; the future it
-    /// returns is first polled once the lease is held.
+    /// returns is first polled once the lease is held. With
+    /// [`wait_ready`](ChildSpec::wait_ready) its start waits for the lease
+    /// too, within the ready timeout, so a standby's start fails: leave it
+    /// out where other replicas may hold the lease.
     pub fn singleton(mut self, singleton: Singleton) -> Self {
         self.rare.get_or_insert_default().singleton = Some(singleton);
         self

@@ -32,7 +32,8 @@
 //! ```
 //!
 //! Where each rule lives: [`policy`] holds the rules as pure functions (one
-//! file per rule); the runtime loop (private, `src/runtime/`) carries them out.
+//! file per rule); the runtime loop (private, `src/runtime/`) carries them out;
+//! [`lease`] holds singleton children, which run on one replica at a time.
 #![warn(missing_docs)]
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]

@@ -36,7 +36,12 @@ const RESTART_WINDOW: Duration = Duration::MAX; // ... in a window that never re
 const WAIT_LIMIT: Duration = Duration::from_secs(120);
 
 /// Counter that records the instant it reaches an armed target and wakes a waiter.
-struct Counter { n: AtomicU64, target: AtomicU64, hit_at: Mutex<Option<Instant>>, hit: Notify }
+struct Counter {
+    n: AtomicU64,
+    target: AtomicU64,
+    hit_at: Mutex<Option<Instant>>,
+    hit: Notify,
+}
 
 impl Default for Counter {
     fn default() -> Self {
@@ -45,8 +50,13 @@ impl Default for Counter {
 }
 
 impl Counter {
-    fn get(&self) -> u64 { self.n.load(SeqCst) }
-    fn arm(&self, t: u64) { *self.hit_at.lock().unwrap() = None; self.target.store(t, SeqCst); }
+    fn get(&self) -> u64 {
+        self.n.load(SeqCst)
+    }
+    fn arm(&self, t: u64) {
+        *self.hit_at.lock().unwrap() = None;
+        self.target.store(t, SeqCst);
+    }
     fn bump(&self) -> u64 {
         let v = self.n.fetch_add(1, SeqCst) + 1;
         if v == self.target.load(SeqCst) {
@@ -63,7 +73,9 @@ impl Counter {
                 let notified = self.hit.notified();
                 if self.get() >= t {
                     loop {
-                        if let Some(at) = *self.hit_at.lock().unwrap() { return at; }
+                        if let Some(at) = *self.hit_at.lock().unwrap() {
+                            return at;
+                        }
                         tokio::task::yield_now().await; // bump() stores hit_at right after the increment
                     }
                 }
@@ -76,11 +88,18 @@ impl Counter {
 
 /// Live-incarnation gauge with its high-water mark.
 #[derive(Default)]
-struct Alive { cur: AtomicUsize, max: AtomicUsize }
+struct Alive {
+    cur: AtomicUsize,
+    max: AtomicUsize,
+}
 
 impl Alive {
-    fn up(&self) { self.max.fetch_max(self.cur.fetch_add(1, SeqCst) + 1, SeqCst); }
-    fn down(&self) { self.cur.fetch_sub(1, SeqCst); }
+    fn up(&self) {
+        self.max.fetch_max(self.cur.fetch_add(1, SeqCst) + 1, SeqCst);
+    }
+    fn down(&self) {
+        self.cur.fetch_sub(1, SeqCst);
+    }
 }
 
 fn median(v: &mut [Duration]) -> (Duration, Duration, Duration) {
@@ -97,7 +116,7 @@ async fn stop_and_wait<A: Actor>(sup: &ActorRef<A>) {
 // ------------------------------------------------------------------ S1 / S1b
 #[derive(Default)]
 struct FlakyState {
-    stay_up_at: u64, // this start number stays up; every earlier start fails
+    stay_up_at: u64,      // this start number stays up; every earlier start fails
     record_latency: bool, // S1b only
     starts: Counter,
     alive: Alive,
@@ -108,30 +127,39 @@ struct FlakyState {
 #[derive(Clone)]
 struct Flaky(Arc<FlakyState>);
 impl Actor for Flaky {
-    type Args = Self; type Error = &'static str;
+    type Args = Self;
+    type Error = &'static str;
     async fn on_start(args: Self::Args, _: ActorRef<Self>) -> Result<Self, Self::Error> {
         let s = &args.0;
-        if s.record_latency && let Some(failed_at) = s.last_fail.lock().unwrap().take() {
+        if s.record_latency
+            && let Some(failed_at) = s.last_fail.lock().unwrap().take()
+        {
             s.latencies.lock().unwrap().push(failed_at.elapsed());
         }
         s.alive.up();
         if s.starts.bump() < s.stay_up_at {
             s.alive.down(); // a failed on_start gets no on_stop: this incarnation ends here
-            if s.record_latency { *s.last_fail.lock().unwrap() = Some(Instant::now()); }
+            if s.record_latency {
+                *s.last_fail.lock().unwrap() = Some(Instant::now());
+            }
             return Err("fail at start");
         }
         Ok(args)
     }
     async fn on_stop(&mut self, _: WeakActorRef<Self>, _: ActorStopReason) -> Result<(), Self::Error> {
-        self.0.alive.down(); Ok(())
+        self.0.alive.down();
+        Ok(())
     }
 }
 
 /// One-for-one supervisor with a single Permanent, unlimited child.
 struct OneChildSup;
 impl Actor for OneChildSup {
-    type Args = Flaky; type Error = Infallible;
-    fn supervision_strategy() -> SupervisionStrategy { SupervisionStrategy::OneForOne }
+    type Args = Flaky;
+    type Error = Infallible;
+    fn supervision_strategy() -> SupervisionStrategy {
+        SupervisionStrategy::OneForOne
+    }
     async fn on_start(child: Self::Args, sup: ActorRef<Self>) -> Result<Self, Self::Error> {
         Flaky::supervise(&sup, child)
             .restart_policy(RestartPolicy::Permanent)
@@ -188,13 +216,19 @@ pub async fn s1b_latency(samples: usize) -> Outcome {
 
 // ------------------------------------------------------------------ S2 / S3 / S4 children
 #[derive(Default)]
-struct TrackedState { starts: Counter, stops: Counter, alive: Alive, trigger: OnceLock<ActorRef<Tracked>> }
+struct TrackedState {
+    starts: Counter,
+    stops: Counter,
+    alive: Alive,
+    trigger: OnceLock<ActorRef<Tracked>>,
+}
 
 /// A child that bumps counters at start/stop and otherwise just waits in its mailbox until stopped.
 #[derive(Clone)]
 struct Tracked(Arc<TrackedState>);
 impl Actor for Tracked {
-    type Args = Self; type Error = Infallible;
+    type Args = Self;
+    type Error = Infallible;
     async fn on_start(args: Self::Args, _: ActorRef<Self>) -> Result<Self, Self::Error> {
         args.0.alive.up();
         args.0.starts.bump();
@@ -211,13 +245,16 @@ impl Actor for Tracked {
 struct Fail;
 impl Message<Fail> for Tracked {
     type Reply = Result<(), &'static str>;
-    async fn handle(&mut self, _: Fail, _: &mut Context<Self, Self::Reply>) -> Self::Reply { Err("triggered failure") }
+    async fn handle(&mut self, _: Fail, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        Err("triggered failure")
+    }
 }
 
 /// Supervisor of `n` Permanent, unlimited `Tracked` children; strategy chosen by the type parameter.
 struct Sup<const ONE_FOR_ALL: bool>;
 impl<const ONE_FOR_ALL: bool> Actor for Sup<ONE_FOR_ALL> {
-    type Args = (usize, Arc<TrackedState>); type Error = Infallible;
+    type Args = (usize, Arc<TrackedState>);
+    type Error = Infallible;
     fn supervision_strategy() -> SupervisionStrategy {
         if ONE_FOR_ALL { SupervisionStrategy::OneForAll } else { SupervisionStrategy::OneForOne }
     }
@@ -228,7 +265,9 @@ impl<const ONE_FOR_ALL: bool> Actor for Sup<ONE_FOR_ALL> {
                 .restart_limit(MAX_RESTARTS, RESTART_WINDOW)
                 .spawn()
                 .await;
-            if i == n / 2 { let _ = st.trigger.set(child); } // the ActorRef stays valid across restarts
+            if i == n / 2 {
+                let _ = st.trigger.set(child);
+            } // the ActorRef stays valid across restarts
         }
         Ok(Sup)
     }
@@ -287,8 +326,14 @@ pub async fn s4_one_for_all(n: usize, reps: usize) -> Option<Outcome> {
         st.starts.arm(n64 * (r + 2));
         st.stops.arm(n64 * (r + 1));
         let t = Instant::now();
-        if !ok || trigger.tell(Fail).await.is_err() { ok = false; break; }
-        let Some(at) = st.starts.wait(WAIT_LIMIT).await else { ok = false; break };
+        if !ok || trigger.tell(Fail).await.is_err() {
+            ok = false;
+            break;
+        }
+        let Some(at) = st.starts.wait(WAIT_LIMIT).await else {
+            ok = false;
+            break;
+        };
         times.push(at - t);
         ok &= st.stops.wait(WAIT_LIMIT).await.is_some(); // every old incarnation stopped (its on_stop ran)
     }

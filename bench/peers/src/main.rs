@@ -4,7 +4,7 @@
 //!
 //! Every run is a fresh process (this binary with `--run`), so no system
 //! inherits another's allocator state or runtime; each cell is the best of
-//! `--rounds` runs (default 3) and says whether every run's correctness
+//! `--rounds` runs (default 5) and says whether every run's correctness
 //! checks passed. `--quick` runs tiny sizes once, to see that it works.
 
 // The peers' modules keep the shapes their helpers need.
@@ -36,7 +36,13 @@ pub struct Scenario {
 /// One measured cell: value in the scenario's unit, or why there is none.
 #[derive(Clone, Debug)]
 pub enum Cell {
-    Value { value: f64, ok: bool },
+    /// The best value over the rounds (`value`), every round's, and
+    /// whether every round's checks passed.
+    Value {
+        value: f64,
+        rounds: Vec<f64>,
+        ok: bool,
+    },
     Missing(String),
 }
 
@@ -51,7 +57,7 @@ fn main() {
     let rounds: usize = match args.iter().position(|a| a == "--rounds") {
         Some(i) => args.get(i + 1).and_then(|r| r.parse().ok()).unwrap_or(3),
         None if quick => 1,
-        None => 3,
+        None => 5,
     };
     let scale = |full: usize, small: usize| if quick { small } else { full };
     let runs = [
@@ -99,7 +105,10 @@ fn run_fresh(system: &str, scenario: &str, n: usize) -> Vec<(&'static str, Cell)
         let (Some(name), Some(value), Some(ok)) = (fields.next(), fields.next(), fields.next()) else { continue };
         let cell = match value {
             "n/a" => Cell::Missing(fields.next().unwrap_or("").to_string()),
-            _ => Cell::Value { value: value.parse().unwrap_or(f64::NAN), ok: ok == "ok" },
+            _ => {
+                let value = value.parse().unwrap_or(f64::NAN);
+                Cell::Value { value, rounds: vec![value], ok: ok == "ok" }
+            }
         };
         rows.push((leak(name), cell));
     }

@@ -36,31 +36,55 @@ use tokio::sync::Notify;
 use crate::Outcome;
 
 #[derive(Default)]
-struct Alive { now: AtomicUsize, max: AtomicUsize, overlaps: AtomicUsize }
+struct Alive {
+    now: AtomicUsize,
+    max: AtomicUsize,
+    overlaps: AtomicUsize,
+}
 impl Alive {
     fn inc(&self) {
         let v = self.now.fetch_add(1, SeqCst) + 1;
         self.max.fetch_max(v, SeqCst);
-        if v > 1 { self.overlaps.fetch_add(1, SeqCst); }
+        if v > 1 {
+            self.overlaps.fetch_add(1, SeqCst);
+        }
     }
-    fn dec(&self) { self.now.fetch_sub(1, SeqCst); }
-    fn now(&self) -> usize { self.now.load(SeqCst) }
-    fn max(&self) -> usize { self.max.load(SeqCst) }
-    fn overlaps(&self) -> usize { self.overlaps.load(SeqCst) }
+    fn dec(&self) {
+        self.now.fetch_sub(1, SeqCst);
+    }
+    fn now(&self) -> usize {
+        self.now.load(SeqCst)
+    }
+    fn max(&self) -> usize {
+        self.max.load(SeqCst)
+    }
+    fn overlaps(&self) -> usize {
+        self.overlaps.load(SeqCst)
+    }
 }
 /// Kept in a child's `State`: its drop is the strictest "incarnation has ended".
 struct DropGuard(Arc<Alive>);
-impl Drop for DropGuard { fn drop(&mut self) { self.0.dec(); } }
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
 
 fn median(v: &mut [Duration]) -> Duration {
     v.sort_unstable();
     let m = v.len() / 2;
-    match v.len() { 0 => Duration::ZERO, l if l % 2 == 1 => v[m], _ => (v[m - 1] + v[m]) / 2 }
+    match v.len() {
+        0 => Duration::ZERO,
+        l if l % 2 == 1 => v[m],
+        _ => (v[m - 1] + v[m]) / 2,
+    }
 }
 /// Bounded wait (2 s) for a counter to reach zero.
 async fn settle_to_zero(a: &Alive) -> bool {
     for _ in 0..2000 {
-        if a.now() == 0 { return true; }
+        if a.now() == 0 {
+            return true;
+        }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     a.now() == 0
@@ -85,7 +109,9 @@ impl Actor for FlakyChild {
     type Msg = ();
     type State = Option<DropGuard>;
     type Arguments = ();
-    async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<Self::State, Err_> { Ok(None) }
+    async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<Self::State, Err_> {
+        Ok(None)
+    }
     async fn post_start(&self, _: ActorRef<()>, state: &mut Self::State) -> Result<(), Err_> {
         let sh = &self.0;
         if sh.record_latency {
@@ -106,7 +132,9 @@ impl Actor for FlakyChild {
             return Ok(()); // stays up
         }
         sh.alive.dec(); // the body ends here
-        if sh.record_latency { *sh.last_fail.lock().unwrap() = Some(Instant::now()); }
+        if sh.record_latency {
+            *sh.last_fail.lock().unwrap() = Some(Instant::now());
+        }
         Err(From::from("boom"))
     }
     async fn post_stop(&self, _: ActorRef<()>, _: &mut Self::State) -> Result<(), Err_> {
@@ -126,7 +154,10 @@ impl Actor for RestartingSupervisor {
         Ok(child)
     }
     async fn handle_supervisor_evt(
-        &self, myself: ActorRef<()>, message: SupervisionEvent, child: &mut Self::State,
+        &self,
+        myself: ActorRef<()>,
+        message: SupervisionEvent,
+        child: &mut Self::State,
     ) -> Result<(), Err_> {
         match message {
             SupervisionEvent::ActorFailed(who, _) | SupervisionEvent::ActorTerminated(who, _, _)
@@ -148,9 +179,15 @@ impl Actor for RestartingSupervisor {
 /// Runs until the n-th start; returns (supervisor start -> n-th start, shared, clean stop).
 async fn run_flaky(n: u64, record_latency: bool) -> (Duration, Arc<FlakyShared>, bool) {
     let sh = Arc::new(FlakyShared {
-        n, starts: AtomicU64::new(0), alive: Alive::default(), alive_drop: Arc::new(Alive::default()),
-        record_latency, last_fail: Mutex::new(None), samples: Mutex::new(Vec::new()),
-        done_at: Mutex::new(None), done: Notify::new(),
+        n,
+        starts: AtomicU64::new(0),
+        alive: Alive::default(),
+        alive_drop: Arc::new(Alive::default()),
+        record_latency,
+        last_fail: Mutex::new(None),
+        samples: Mutex::new(Vec::new()),
+        done_at: Mutex::new(None),
+        done: Notify::new(),
     });
     let t0 = Instant::now();
     let (sup, handle) = Actor::spawn(None, RestartingSupervisor(sh.clone()), ()).await.expect("supervisor start");
@@ -172,7 +209,10 @@ pub async fn s1_restarts(n: u64) -> Outcome {
     let note = format!(
         "starts={starts}/{n}, max alive={}, max alive until State dropped={} (starts overlapping an \
          undropped State: {}), clean stop={clean_stop}",
-        sh.alive.max(), sh.alive_drop.max(), sh.alive_drop.overlaps());
+        sh.alive.max(),
+        sh.alive_drop.max(),
+        sh.alive_drop.overlaps()
+    );
     Outcome { time, ok, note }
 }
 
@@ -186,8 +226,13 @@ pub async fn s1b_latency(samples: usize) -> Outcome {
     let ok = got == samples && starts == n && sh.alive_drop.max() <= 1 && clean_stop;
     let note = format!(
         "samples={got}/{samples}, min={:?}, max={:?}, starts={starts}, max alive={}, max alive until \
-         State dropped={} (overlaps: {})", v.first().copied().unwrap_or_default(),
-        v.last().copied().unwrap_or_default(), sh.alive.max(), sh.alive_drop.max(), sh.alive_drop.overlaps());
+         State dropped={} (overlaps: {})",
+        v.first().copied().unwrap_or_default(),
+        v.last().copied().unwrap_or_default(),
+        sh.alive.max(),
+        sh.alive_drop.max(),
+        sh.alive_drop.overlaps()
+    );
     Outcome { time: med, ok, note }
 }
 
@@ -208,7 +253,9 @@ impl Actor for Waiter {
     type Msg = ();
     type State = Option<DropGuard>;
     type Arguments = ();
-    async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<Self::State, Err_> { Ok(None) }
+    async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<Self::State, Err_> {
+        Ok(None)
+    }
     async fn post_start(&self, _: ActorRef<()>, state: &mut Self::State) -> Result<(), Err_> {
         let sh = &self.0;
         sh.alive.inc();
@@ -252,16 +299,24 @@ impl Actor for ManySupervisor {
 /// S2/S3: start n children (time until all n started), then graceful stop (time until all ended).
 pub async fn s2_start_stop(n: usize) -> (Outcome, Outcome) {
     let sh = Arc::new(ManyShared {
-        n, started: AtomicUsize::new(0), ended: AtomicUsize::new(0), alive: Alive::default(),
-        alive_drop: Arc::new(Alive::default()), all_started_at: Mutex::new(None), all_started: Notify::new(),
+        n,
+        started: AtomicUsize::new(0),
+        ended: AtomicUsize::new(0),
+        alive: Alive::default(),
+        alive_drop: Arc::new(Alive::default()),
+        all_started_at: Mutex::new(None),
+        all_started: Notify::new(),
     });
     let t0 = Instant::now();
     let (sup, handle) = Actor::spawn(None, ManySupervisor(sh.clone()), ()).await.expect("supervisor start");
-    if n > 0 { sh.all_started.notified().await; }
+    if n > 0 {
+        sh.all_started.notified().await;
+    }
     let start_time = sh.all_started_at.lock().unwrap().map_or(t0.elapsed(), |t| t - t0);
     let (started, linked) = (sh.started.load(SeqCst), sup.get_children().len());
     let start = Outcome {
-        time: start_time, ok: started == n && linked == n,
+        time: start_time,
+        ok: started == n && linked == n,
         note: format!("started={started}/{n}, linked children={linked}"),
     };
     let t1 = Instant::now();
@@ -271,13 +326,18 @@ pub async fn s2_start_stop(n: usize) -> (Outcome, Outcome) {
     let (ended, alive, undropped) = (sh.ended.load(SeqCst), sh.alive.now(), sh.alive_drop.now());
     let dropped_later = settle_to_zero(&sh.alive_drop).await;
     let stop = Outcome {
-        time: stop_time, ok: joined && ended == n && alive == 0 && dropped_later,
-        note: format!("ended={ended}/{n}, alive after stop returned={alive}, States not yet dropped \
-                       then={undropped} (all dropped within 2 s={dropped_later})"),
+        time: stop_time,
+        ok: joined && ended == n && alive == 0 && dropped_later,
+        note: format!(
+            "ended={ended}/{n}, alive after stop returned={alive}, States not yet dropped \
+                       then={undropped} (all dropped within 2 s={dropped_later})"
+        ),
     };
     (start, stop)
 }
 
 // ------------------------------------------------------------------ S4
 /// ractor 0.16.5 has no one-for-all strategy (`src/lib.rs` "## Supervision"): not measured.
-pub async fn s4_one_for_all(_n: usize, _reps: usize) -> Option<Outcome> { None }
+pub async fn s4_one_for_all(_n: usize, _reps: usize) -> Option<Outcome> {
+    None
+}

@@ -27,8 +27,7 @@ use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, ActorStatus, SpawnErr};
 use ractor_supervisor::{
-    ChildSpec, Restart, SpawnFn, Supervisor, SupervisorArguments, SupervisorMsg,
-    SupervisorOptions, SupervisorStrategy,
+    ChildSpec, Restart, SpawnFn, Supervisor, SupervisorArguments, SupervisorMsg, SupervisorOptions, SupervisorStrategy,
 };
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -46,13 +45,24 @@ fn options(strategy: SupervisorStrategy, max_window: Duration) -> SupervisorOpti
 }
 
 static RUN: AtomicU64 = AtomicU64::new(0);
-fn prefix() -> String { format!("rs{}-", RUN.fetch_add(1, SeqCst)) }
+fn prefix() -> String {
+    format!("rs{}-", RUN.fetch_add(1, SeqCst))
+}
 
 /// "Counter reached target" latch that remembers when.
-struct Latch { target: AtomicU64, hit: Mutex<Option<Instant>>, notify: Notify }
+struct Latch {
+    target: AtomicU64,
+    hit: Mutex<Option<Instant>>,
+    notify: Notify,
+}
 impl Latch {
-    fn new() -> Self { Latch { target: AtomicU64::new(u64::MAX), hit: Mutex::new(None), notify: Notify::new() } }
-    fn arm(&self, target: u64) { *self.hit.lock().unwrap() = None; self.target.store(target, SeqCst); }
+    fn new() -> Self {
+        Latch { target: AtomicU64::new(u64::MAX), hit: Mutex::new(None), notify: Notify::new() }
+    }
+    fn arm(&self, target: u64) {
+        *self.hit.lock().unwrap() = None;
+        self.target.store(target, SeqCst);
+    }
     fn check(&self, value: u64) {
         if value == self.target.load(SeqCst) {
             *self.hit.lock().unwrap() = Some(Instant::now());
@@ -63,7 +73,9 @@ impl Latch {
         let until_hit = async {
             loop {
                 self.notify.notified().await; // a stale permit from an earlier target is skipped
-                if let Some(t) = *self.hit.lock().unwrap() { return t }
+                if let Some(t) = *self.hit.lock().unwrap() {
+                    return t;
+                }
             }
         };
         tokio::time::timeout(WAIT, until_hit).await.ok()
@@ -72,15 +84,27 @@ impl Latch {
 
 #[derive(Default)]
 struct Probe {
-    starts: AtomicU64, ended: AtomicU64, alive: AtomicUsize, max_alive: AtomicUsize,
-    start: Option<Latch>, end: Option<Latch>,
-    last_fail: Mutex<Option<Instant>>, latencies: Mutex<Vec<Duration>>,
-    spawn_errors: AtomicU64, first_spawn_error: Mutex<Option<String>>,
+    starts: AtomicU64,
+    ended: AtomicU64,
+    alive: AtomicUsize,
+    max_alive: AtomicUsize,
+    start: Option<Latch>,
+    end: Option<Latch>,
+    last_fail: Mutex<Option<Instant>>,
+    latencies: Mutex<Vec<Duration>>,
+    spawn_errors: AtomicU64,
+    first_spawn_error: Mutex<Option<String>>,
 }
 impl Probe {
-    fn new() -> Arc<Self> { Arc::new(Probe { start: Some(Latch::new()), end: Some(Latch::new()), ..Default::default() }) }
-    fn start(&self) -> &Latch { self.start.as_ref().unwrap() }
-    fn end(&self) -> &Latch { self.end.as_ref().unwrap() }
+    fn new() -> Arc<Self> {
+        Arc::new(Probe { start: Some(Latch::new()), end: Some(Latch::new()), ..Default::default() })
+    }
+    fn start(&self) -> &Latch {
+        self.start.as_ref().unwrap()
+    }
+    fn end(&self) -> &Latch {
+        self.end.as_ref().unwrap()
+    }
     fn on_start(&self) -> u64 {
         let a = self.alive.fetch_add(1, SeqCst) + 1;
         self.max_alive.fetch_max(a, SeqCst);
@@ -92,19 +116,41 @@ impl Probe {
         self.alive.fetch_sub(1, SeqCst);
         self.end().check(self.ended.fetch_add(1, SeqCst) + 1);
     }
-    fn get(&self) -> (u64, u64, usize) { (self.starts.load(SeqCst), self.ended.load(SeqCst), self.alive.load(SeqCst)) }
+    fn get(&self) -> (u64, u64, usize) {
+        (self.starts.load(SeqCst), self.ended.load(SeqCst), self.alive.load(SeqCst))
+    }
 }
 
 #[derive(Clone, Copy)]
-enum Mode { FailUntil { n: u64, in_pre_start: bool, sample: bool }, Idle }
-struct Worker { probe: Arc<Probe>, mode: Mode }
-enum WorkerMsg { Fail }
-/// An incarnation's state; its end is counted once, at failure or when dropped.
-struct Life { probe: Arc<Probe>, k: u64, done: bool }
-impl Life {
-    fn end(&mut self) { if !std::mem::replace(&mut self.done, true) { self.probe.on_end() } }
+enum Mode {
+    FailUntil { n: u64, in_pre_start: bool, sample: bool },
+    Idle,
 }
-impl Drop for Life { fn drop(&mut self) { self.end() } }
+struct Worker {
+    probe: Arc<Probe>,
+    mode: Mode,
+}
+enum WorkerMsg {
+    Fail,
+}
+/// An incarnation's state; its end is counted once, at failure or when dropped.
+struct Life {
+    probe: Arc<Probe>,
+    k: u64,
+    done: bool,
+}
+impl Life {
+    fn end(&mut self) {
+        if !std::mem::replace(&mut self.done, true) {
+            self.probe.on_end()
+        }
+    }
+}
+impl Drop for Life {
+    fn drop(&mut self) {
+        self.end()
+    }
+}
 
 #[ractor::async_trait]
 impl Actor for Worker {
@@ -120,7 +166,9 @@ impl Actor for Worker {
         let k = self.probe.on_start();
         if let Mode::FailUntil { n, in_pre_start: true, sample } = self.mode {
             if k < n {
-                if sample { *self.probe.last_fail.lock().unwrap() = Some(Instant::now()) }
+                if sample {
+                    *self.probe.last_fail.lock().unwrap() = Some(Instant::now())
+                }
                 self.probe.on_end();
                 return Err(format!("start #{k} fails").into());
             }
@@ -131,7 +179,9 @@ impl Actor for Worker {
     async fn post_start(&self, _me: ActorRef<WorkerMsg>, st: &mut Life) -> Result<(), ActorProcessingErr> {
         if let Mode::FailUntil { n, in_pre_start: false, sample } = self.mode {
             if st.k < n {
-                if sample { *self.probe.last_fail.lock().unwrap() = Some(Instant::now()) }
+                if sample {
+                    *self.probe.last_fail.lock().unwrap() = Some(Instant::now())
+                }
                 st.end();
                 return Err(format!("start #{} fails", st.k).into());
             }
@@ -168,22 +218,37 @@ fn child_spec(id: String, probe: Arc<Probe>, mode: Mode) -> ChildSpec {
     ChildSpec { id, restart: Restart::Permanent, spawn_fn, backoff_fn: None, reset_after: None }
 }
 
-fn supervisor_args(probe: &Arc<Probe>, p: &str, n: usize, mode: Mode, s: SupervisorStrategy, w: Duration) -> SupervisorArguments {
+fn supervisor_args(
+    probe: &Arc<Probe>,
+    p: &str,
+    n: usize,
+    mode: Mode,
+    s: SupervisorStrategy,
+    w: Duration,
+) -> SupervisorArguments {
     let child_specs = (0..n).map(|i| child_spec(format!("{p}c{i}"), probe.clone(), mode)).collect();
     SupervisorArguments { child_specs, options: options(s, w) }
 }
 
 /// `stop(None)` + await the JoinHandle, then wait until every incarnation that ever started has
 /// ended. Returns (when the last one ended, how many were alive when the JoinHandle returned).
-async fn stop_and_drain(sup: &ActorRef<SupervisorMsg>, join: ractor::concurrency::JoinHandle<()>, probe: &Probe) -> (Option<Instant>, usize) {
+async fn stop_and_drain(
+    sup: &ActorRef<SupervisorMsg>,
+    join: ractor::concurrency::JoinHandle<()>,
+    probe: &Probe,
+) -> (Option<Instant>, usize) {
     let before = probe.get().0;
     probe.end().arm(before);
     sup.stop(None);
     let _ = join.await;
     let (total, ended, alive_at_join) = probe.get();
     let t_join = Instant::now();
-    if total != before { probe.end().arm(total) } // no start can happen once the supervisor is gone
-    if ended >= total || probe.get().1 >= total { return (Some(t_join), alive_at_join) }
+    if total != before {
+        probe.end().arm(total)
+    } // no start can happen once the supervisor is gone
+    if ended >= total || probe.get().1 >= total {
+        return (Some(t_join), alive_at_join);
+    }
     (probe.end().wait().await.map(|t| t.max(t_join)), alive_at_join)
 }
 
@@ -191,7 +256,8 @@ async fn stop_and_drain(sup: &ActorRef<SupervisorMsg>, join: ractor::concurrency
 async fn fail_until(n: u64, in_pre_start: bool, sample: bool, w: Duration) -> (Duration, Arc<Probe>, bool, String) {
     let (probe, p) = (Probe::new(), prefix());
     probe.start().arm(n);
-    let args = supervisor_args(&probe, &p, 1, Mode::FailUntil { n, in_pre_start, sample }, SupervisorStrategy::OneForOne, w);
+    let args =
+        supervisor_args(&probe, &p, 1, Mode::FailUntil { n, in_pre_start, sample }, SupervisorStrategy::OneForOne, w);
     let t0 = Instant::now();
     let (sup, join) = Supervisor::spawn(format!("{p}sup"), args).await.expect("spawn supervisor");
     let hit = probe.start().wait().await;
@@ -201,7 +267,10 @@ async fn fail_until(n: u64, in_pre_start: bool, sample: bool, w: Duration) -> (D
     let (t_end, _) = stop_and_drain(&sup, join, &probe).await;
     let max_alive = probe.max_alive.load(SeqCst);
     let ok = hit.is_some() && running && starts == n && max_alive <= 1 && t_end.is_some() && probe.get().2 == 0;
-    let note = format!("starts={starts} (want {n}), max_alive={max_alive}, supervisor running={running}, alive after stop={}", probe.get().2);
+    let note = format!(
+        "starts={starts} (want {n}), max_alive={max_alive}, supervisor running={running}, alive after stop={}",
+        probe.get().2
+    );
     (hit.map_or(WAIT, |t| t - t0), probe, ok, note)
 }
 
@@ -214,7 +283,9 @@ async fn fail_until(n: u64, in_pre_start: bool, sample: bool, w: Duration) -> (D
 /// starts happened and at most one incarnation was ever alive at a time
 /// (track with an AtomicUsize "alive" counter incremented at start,
 /// decremented when the incarnation ends, and record the max).
-pub async fn s1_restarts(n: u64) -> Outcome { s1_restarts_with(n, false, MAX_WINDOW).await }
+pub async fn s1_restarts(n: u64) -> Outcome {
+    s1_restarts_with(n, false, MAX_WINDOW).await
+}
 
 /// S1 with the failure in `pre_start` and/or another meltdown window (extra, for the report).
 pub async fn s1_restarts_with(n: u64, in_pre_start: bool, w: Duration) -> Outcome {
@@ -250,14 +321,20 @@ pub async fn s2_start_stop(n: usize) -> (Outcome, Outcome) {
     let (sup, join) = Supervisor::spawn(format!("{p}sup"), args).await.expect("spawn supervisor");
     let hit = probe.start().wait().await;
     let started = probe.get().0;
-    let start = Outcome { time: hit.map_or(WAIT, |t| t - t0), ok: hit.is_some() && started == n64, note: format!("started={started} (want {n})") };
+    let start = Outcome {
+        time: hit.map_or(WAIT, |t| t - t0),
+        ok: hit.is_some() && started == n64,
+        note: format!("started={started} (want {n})"),
+    };
     let t1 = Instant::now();
     let (t_end, alive_at_join) = stop_and_drain(&sup, join, &probe).await;
     let (starts, ended, alive) = probe.get();
     let stop = Outcome {
         time: t_end.map_or(WAIT, |t| t - t1),
         ok: t_end.is_some() && starts == n64 && ended == n64 && alive == 0,
-        note: format!("ended={ended} (want {n}), alive at end={alive}, alive when the supervisor's JoinHandle returned={alive_at_join}"),
+        note: format!(
+            "ended={ended} (want {n}), alive at end={alive}, alive when the supervisor's JoinHandle returned={alive_at_join}"
+        ),
     };
     (start, stop)
 }
@@ -273,39 +350,70 @@ pub async fn s4_one_for_all(n: usize, reps: usize) -> Option<Outcome> {
     let args = supervisor_args(&probe, &p, n, Mode::Idle, SupervisorStrategy::OneForAll, MAX_WINDOW);
     let (sup, join) = Supervisor::spawn(format!("{p}sup"), args).await.expect("spawn supervisor");
     let mut problems = Vec::new();
-    if probe.start().wait().await.is_none() { problems.push("initial start timed out".to_string()) }
+    if probe.start().wait().await.is_none() {
+        problems.push("initial start timed out".to_string())
+    }
     let (mut times, mut max_kill) = (Vec::with_capacity(reps), Duration::ZERO);
     for rep in 0..reps as u64 {
-        if !problems.is_empty() { break }
+        if !problems.is_empty() {
+            break;
+        }
         // Barrier: supervision events outrank messages, so once InspectState is answered the
         // supervisor has handled every ActorStarted of the previous round.
-        if ractor::call_t!(sup, SupervisorMsg::InspectState, 60_000).is_err() { problems.push(format!("rep {rep}: no answer")); break }
+        if ractor::call_t!(sup, SupervisorMsg::InspectState, 60_000).is_err() {
+            problems.push(format!("rep {rep}: no answer"));
+            break;
+        }
         let (s0, e0, alive) = probe.get();
-        if s0 != n64 * (rep + 1) || e0 != n64 * rep { problems.push(format!("rep {rep}: starts={s0} ended={e0} before trigger")) }
+        if s0 != n64 * (rep + 1) || e0 != n64 * rep {
+            problems.push(format!("rep {rep}: starts={s0} ended={e0} before trigger"))
+        }
         probe.max_alive.store(alive, SeqCst);
         probe.start().arm(s0 + n64);
         probe.end().arm(e0 + n64);
-        let Some(victim) = ractor::registry::where_is(format!("{p}c{}", n / 2)) else { problems.push(format!("rep {rep}: no victim")); break };
+        let Some(victim) = ractor::registry::where_is(format!("{p}c{}", n / 2)) else {
+            problems.push(format!("rep {rep}: no victim"));
+            break;
+        };
         let t = Instant::now();
         let _ = victim.send_message(WorkerMsg::Fail);
         match (probe.start().wait().await, probe.end().wait().await) {
-            (Some(last_start), Some(last_end)) => { times.push(last_start - t); max_kill = max_kill.max(last_end - t) }
-            _ => { problems.push(format!("rep {rep}: round timed out")); break }
+            (Some(last_start), Some(last_end)) => {
+                times.push(last_start - t);
+                max_kill = max_kill.max(last_end - t)
+            }
+            _ => {
+                problems.push(format!("rep {rep}: round timed out"));
+                break;
+            }
         }
-        if probe.max_alive.load(SeqCst) > n { problems.push(format!("rep {rep}: more than n alive")) }
+        if probe.max_alive.load(SeqCst) > n {
+            problems.push(format!("rep {rep}: more than n alive"))
+        }
     }
     tokio::time::sleep(Duration::from_millis(50)).await; // let a stray extra round show up
     let _ = ractor::call_t!(sup, SupervisorMsg::InspectState, 60_000);
     let (starts, ended, _) = probe.get();
     let want = n64 * (reps as u64 + 1);
-    if starts != want || ended != want - n64 { problems.push(format!("starts={starts} (want {want}), ended={ended}")) }
+    if starts != want || ended != want - n64 {
+        problems.push(format!("starts={starts} (want {want}), ended={ended}"))
+    }
     let (t_end, _) = stop_and_drain(&sup, join, &probe).await;
-    if t_end.is_none() || probe.get().2 != 0 { problems.push(format!("alive after stop={}", probe.get().2)) }
+    if t_end.is_none() || probe.get().2 != 0 {
+        problems.push(format!("alive after stop={}", probe.get().2))
+    }
     let errs = probe.spawn_errors.load(SeqCst);
-    if errs > 0 { problems.push(format!("{errs} re-spawns failed, first: {:?}", probe.first_spawn_error.lock().unwrap())) }
+    if errs > 0 {
+        problems.push(format!("{errs} re-spawns failed, first: {:?}", probe.first_spawn_error.lock().unwrap()))
+    }
     times.sort();
     let ok = problems.is_empty() && times.len() == reps;
-    let note = format!("reps={}, min={:?}, max={:?}, max(trigger -> last old child ended)={max_kill:?}; problems: {}",
-        times.len(), times.first(), times.last(), if ok { "none".into() } else { problems.join("; ") });
+    let note = format!(
+        "reps={}, min={:?}, max={:?}, max(trigger -> last old child ended)={max_kill:?}; problems: {}",
+        times.len(),
+        times.first(),
+        times.last(),
+        if ok { "none".into() } else { problems.join("; ") }
+    );
     Some(Outcome { time: times.get(times.len() / 2).copied().unwrap_or(WAIT), ok, note })
 }

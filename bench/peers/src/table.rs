@@ -46,9 +46,10 @@ impl Results {
         let cells = &mut self.rows[index].1;
         let merged = match (cells.remove(system), cell) {
             (None, cell) => cell,
-            (Some(Cell::Value { value: a, ok: oa }), Cell::Value { value: b, ok: ob }) => {
+            (Some(Cell::Value { value: a, mut rounds, ok: oa }), Cell::Value { value: b, rounds: more, ok: ob }) => {
                 let best = if higher_better { a.max(b) } else { a.min(b) };
-                Cell::Value { value: best, ok: oa && ob }
+                rounds.extend(more);
+                Cell::Value { value: best, rounds, ok: oa && ob }
             }
             (Some(Cell::Missing(why)), _) | (_, Cell::Missing(why)) => Cell::Missing(why),
         };
@@ -69,25 +70,23 @@ impl Results {
             let values: Vec<String> = systems
                 .iter()
                 .map(|system| match cells.get(*system) {
-                    Some(Cell::Value { value, ok }) => format!("{} {}", pretty(*value), if *ok { "✓" } else { "✗" }),
+                    Some(Cell::Value { value, ok, .. }) => {
+                        format!("{} {}", pretty(*value), if *ok { "✓" } else { "✗" })
+                    }
                     Some(Cell::Missing(why)) => format!("n/a: {why}"),
                     None => "n/a".to_string(),
                 })
                 .collect();
             let order = order(cells, systems, unit_better(scenario.name));
-            out += &format!(
-                "| {} | {} | {unit} | {} | {order} |\n",
-                title(scenario.name),
-                scenario.n,
-                values.join(" | ")
-            );
+            out +=
+                &format!("| {} | {} | {unit} | {} | {order} |\n", title(scenario.name), scenario.n, values.join(" | "));
         }
         out
     }
 }
 
-/// Systems whose values are within this factor of the next one's share a
-/// tier: run to run they swap places, so their order is noise.
+/// Systems whose best values are within this factor of the next one's
+/// share a tier: run to run they swap places, so their order is noise.
 pub const TIE: f64 = 1.25;
 
 fn unit_better(scenario: &str) -> bool {
@@ -95,35 +94,42 @@ fn unit_better(scenario: &str) -> bool {
 }
 
 /// The systems of a row, best first, in tiers: `a > b ≈ c` where `b` and
-/// `c` are within [`TIE`] of each other (a chain of such neighbours is one
-/// tier). Within a tier the systems keep the table's order, so two runs
-/// print the same line unless a gap crosses the threshold.
+/// `c` cannot be told apart: their medians over the rounds are within
+/// [`TIE`] of each other, or their rounds' ranges overlap. A chain of such
+/// neighbours is one tier; within a tier the systems keep the table's
+/// order, so two runs print the same line unless a gap crosses the line
+/// between noise and difference.
 pub fn order(cells: &BTreeMap<String, Cell>, systems: &[&str], higher_better: bool) -> String {
-    let mut measured: Vec<(&str, f64)> = systems
+    // (system, median, lowest, highest)
+    let mut measured: Vec<(&str, f64, f64, f64)> = systems
         .iter()
         .filter_map(|system| match cells.get(*system) {
-            Some(Cell::Value { value, .. }) if value.is_finite() && *value > 0.0 => Some((*system, *value)),
+            Some(Cell::Value { rounds, .. }) if rounds.iter().all(|v| v.is_finite() && *v > 0.0) => {
+                let mut sorted = rounds.clone();
+                sorted.sort_by(f64::total_cmp);
+                let (&lo, &hi) = (sorted.first()?, sorted.last()?);
+                Some((*system, sorted[sorted.len() / 2], lo, hi))
+            }
             _ => None,
         })
         .collect();
     // Best first.
     measured.sort_by(|a, b| if higher_better { b.1.total_cmp(&a.1) } else { a.1.total_cmp(&b.1) });
-    let mut tiers: Vec<Vec<(&str, f64)>> = Vec::new();
-    for (system, value) in measured {
-        let joins = tiers.last().and_then(|tier| tier.last()).is_some_and(|(_, last)| {
-            let (hi, lo) = if *last > value { (*last, value) } else { (value, *last) };
-            hi / lo <= TIE
+    let mut tiers: Vec<Vec<(&str, f64, f64, f64)>> = Vec::new();
+    for entry @ (_, median, lo, hi) in measured {
+        let joins = tiers.last().is_some_and(|tier| {
+            tier.iter().any(|(_, m, l, h)| median.max(*m) / median.min(*m) <= TIE || (lo <= *h && *l <= hi))
         });
         match tiers.last_mut() {
-            Some(tier) if joins => tier.push((system, value)),
-            _ => tiers.push(vec![(system, value)]),
+            Some(tier) if joins => tier.push(entry),
+            _ => tiers.push(vec![entry]),
         }
     }
     tiers
         .into_iter()
         .map(|mut tier| {
-            tier.sort_by_key(|(system, _)| systems.iter().position(|s| s == system));
-            tier.iter().map(|(system, _)| *system).collect::<Vec<_>>().join(" ≈ ")
+            tier.sort_by_key(|(system, ..)| systems.iter().position(|s| s == system));
+            tier.iter().map(|(system, ..)| *system).collect::<Vec<_>>().join(" ≈ ")
         })
         .collect::<Vec<_>>()
         .join(" > ")
@@ -134,7 +140,7 @@ mod tests {
     use super::*;
 
     fn cells(values: &[(&str, f64)]) -> BTreeMap<String, Cell> {
-        values.iter().map(|(s, v)| (s.to_string(), Cell::Value { value: *v, ok: true })).collect()
+        values.iter().map(|(s, v)| (s.to_string(), Cell::Value { value: *v, rounds: vec![*v], ok: true })).collect()
     }
 
     #[test]
@@ -146,6 +152,11 @@ mod tests {
         let row = cells(&[("library", 2.0), ("floor", 1.0), ("ractor", 8.0), ("kameo", 9.0)]);
         assert_eq!(order(&row, &systems, false), "floor > library > ractor ≈ kameo");
         assert_eq!(order(&row, &systems, true), "ractor ≈ kameo > library > floor");
+        // Rounds that overlap are a tie however far apart the best ones are.
+        let mut row = cells(&[("library", 2.0), ("floor", 1.0)]);
+        row.insert("library".into(), Cell::Value { value: 2.0, rounds: vec![2.0, 2.5, 2.6], ok: true });
+        row.insert("floor".into(), Cell::Value { value: 1.0, rounds: vec![1.0, 1.1, 2.2], ok: true });
+        assert_eq!(order(&row, &systems, false), "library ≈ floor");
     }
 }
 

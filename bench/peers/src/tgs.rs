@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 
 use miette::miette;
 use tokio::{sync::Notify, task::JoinHandle};
-use tokio_graceful_shutdown::{AsyncSubsysFn, ErrorAction, SubsystemBuilder, SubsystemHandle, Toplevel};
 use tokio_graceful_shutdown::errors::GracefulShutdownError;
+use tokio_graceful_shutdown::{AsyncSubsysFn, ErrorAction, SubsystemBuilder, SubsystemHandle, Toplevel};
 use tokio_util::sync::CancellationToken;
 
 use crate::Outcome;
@@ -46,8 +46,14 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(120);
 /// Shared counters: starts, live incarnations (and their max), ended incarnations,
 /// plus a "mark" instant + Notify used to tell the harness that a milestone was reached.
 #[derive(Default)]
-struct Track { starts: AtomicUsize, alive: AtomicUsize, max_alive: AtomicUsize, ended: AtomicUsize,
-               mark: Mutex<Option<Instant>>, marked: Notify }
+struct Track {
+    starts: AtomicUsize,
+    alive: AtomicUsize,
+    max_alive: AtomicUsize,
+    ended: AtomicUsize,
+    mark: Mutex<Option<Instant>>,
+    marked: Notify,
+}
 
 /// Held by an incarnation's future; dropped when it ends (before the crate sees it finish).
 struct Alive(Arc<Track>);
@@ -59,12 +65,22 @@ impl Track {
         self.max_alive.fetch_max(now, SeqCst);
         (k, Alive(self.clone()))
     }
-    fn mark(&self) { *self.mark.lock().unwrap() = Some(Instant::now()); self.marked.notify_one(); }
-    fn marked_at(&self) -> Instant { self.mark.lock().unwrap().unwrap() }
-    fn get(&self, a: &AtomicUsize) -> usize { a.load(SeqCst) }
+    fn mark(&self) {
+        *self.mark.lock().unwrap() = Some(Instant::now());
+        self.marked.notify_one();
+    }
+    fn marked_at(&self) -> Instant {
+        self.mark.lock().unwrap().unwrap()
+    }
+    fn get(&self, a: &AtomicUsize) -> usize {
+        a.load(SeqCst)
+    }
 }
 impl Drop for Alive {
-    fn drop(&mut self) { self.0.alive.fetch_sub(1, SeqCst); self.0.ended.fetch_add(1, SeqCst); }
+    fn drop(&mut self) {
+        self.0.alive.fetch_sub(1, SeqCst);
+        self.0.ended.fetch_add(1, SeqCst);
+    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -74,9 +90,15 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 /// `examples/12_subsystem_auto_restart.rs` `subsys1_keepalive`, generic over the child.
 /// `after_join` only records checks.
-async fn keepalive<F>(subsys: &mut SubsystemHandle, name: &'static str,
-                      make_child: impl Fn() -> F, after_join: impl Fn()) -> miette::Result<()>
-where F: 'static + for<'a> AsyncSubsysFn<&'a mut SubsystemHandle, miette::Result<()>> {
+async fn keepalive<F>(
+    subsys: &mut SubsystemHandle,
+    name: &'static str,
+    make_child: impl Fn() -> F,
+    after_join: impl Fn(),
+) -> miette::Result<()>
+where
+    F: 'static + for<'a> AsyncSubsysFn<&'a mut SubsystemHandle, miette::Result<()>>,
+{
     loop {
         let nested_subsys = subsys.start(
             SubsystemBuilder::new(name, make_child())
@@ -85,8 +107,12 @@ where F: 'static + for<'a> AsyncSubsysFn<&'a mut SubsystemHandle, miette::Result
         );
         let joined = nested_subsys.join().await;
         after_join();
-        if joined.is_ok() { break; }
-        if subsys.is_shutdown_requested() { break; }
+        if joined.is_ok() {
+            break;
+        }
+        if subsys.is_shutdown_requested() {
+            break;
+        }
         // restart at once, no limit
     }
     Ok(())
@@ -96,9 +122,14 @@ type TopResult = Result<(), GracefulShutdownError>;
 
 /// Build a Toplevel whose root starts one "Keepalive" subsystem running `keepalive`,
 /// and run `handle_shutdown_requests` on a task. Returns (stop token, toplevel task).
-fn keepalive_tree<F>(name: &'static str, make_child: impl Fn() -> F + Send + Sync + 'static,
-                     after_join: impl Fn() + Send + Sync + 'static) -> (CancellationToken, JoinHandle<TopResult>)
-where F: 'static + for<'a> AsyncSubsysFn<&'a mut SubsystemHandle, miette::Result<()>> {
+fn keepalive_tree<F>(
+    name: &'static str,
+    make_child: impl Fn() -> F + Send + Sync + 'static,
+    after_join: impl Fn() + Send + Sync + 'static,
+) -> (CancellationToken, JoinHandle<TopResult>)
+where
+    F: 'static + for<'a> AsyncSubsysFn<&'a mut SubsystemHandle, miette::Result<()>>,
+{
     let token = CancellationToken::new();
     let top = Toplevel::new_with_shutdown_token(
         async move |s: &mut SubsystemHandle| {
@@ -117,23 +148,34 @@ async fn stop(token: CancellationToken, top: JoinHandle<TopResult>) -> (Duration
     token.cancel();
     let res = top.await;
     let took = t.elapsed();
-    let note = match &res { Ok(Ok(())) => "toplevel Ok".into(), Ok(Err(e)) => format!("toplevel Err: {e:?}"),
-                            Err(e) => format!("toplevel task: {e}") };
+    let note = match &res {
+        Ok(Ok(())) => "toplevel Ok".into(),
+        Ok(Err(e)) => format!("toplevel Err: {e:?}"),
+        Err(e) => format!("toplevel task: {e}"),
+    };
     (took, matches!(res, Ok(Ok(()))), note)
 }
 
 /// Restarting child for S1/S1b: fails while its start number is <= `fails`, then stays up.
 /// With `gaps`, records failure->next-start intervals.
-async fn flaky_child(subsys: &mut SubsystemHandle, tr: Arc<Track>, fails: usize,
-                     gaps: Option<Arc<Mutex<(Option<Instant>, Vec<Duration>)>>>) -> miette::Result<()> {
+async fn flaky_child(
+    subsys: &mut SubsystemHandle,
+    tr: Arc<Track>,
+    fails: usize,
+    gaps: Option<Arc<Mutex<(Option<Instant>, Vec<Duration>)>>>,
+) -> miette::Result<()> {
     let started = Instant::now();
     if let Some(g) = &gaps {
         let mut g = g.lock().unwrap();
-        if let Some(f) = g.0.take() { g.1.push(started - f); }
+        if let Some(f) = g.0.take() {
+            g.1.push(started - f);
+        }
     }
     let (k, _alive) = tr.enter();
     if k <= fails {
-        if let Some(g) = &gaps { g.lock().unwrap().0 = Some(Instant::now()); }
+        if let Some(g) = &gaps {
+            g.lock().unwrap().0 = Some(Instant::now());
+        }
         return Err(miette!("child failed intentionally (start {k})"));
     }
     tr.mark();
@@ -141,13 +183,20 @@ async fn flaky_child(subsys: &mut SubsystemHandle, tr: Arc<Track>, fails: usize,
     Ok(())
 }
 
-fn flaky_tree(tr: &Arc<Track>, fails: usize, gaps: Option<Arc<Mutex<(Option<Instant>, Vec<Duration>)>>>)
-              -> (CancellationToken, JoinHandle<TopResult>) {
+fn flaky_tree(
+    tr: &Arc<Track>,
+    fails: usize,
+    gaps: Option<Arc<Mutex<(Option<Instant>, Vec<Duration>)>>>,
+) -> (CancellationToken, JoinHandle<TopResult>) {
     let tr = tr.clone();
-    keepalive_tree("Subsys1", move || {
-        let (tr, gaps) = (tr.clone(), gaps.clone());
-        async move |c: &mut SubsystemHandle| flaky_child(c, tr, fails, gaps).await
-    }, || {})
+    keepalive_tree(
+        "Subsys1",
+        move || {
+            let (tr, gaps) = (tr.clone(), gaps.clone());
+            async move |c: &mut SubsystemHandle| flaky_child(c, tr, fails, gaps).await
+        },
+        || {},
+    )
 }
 
 /// S1 restart throughput: ONE supervised child whose body bumps a shared
@@ -168,8 +217,11 @@ pub async fn s1_restarts(n: u64) -> Outcome {
     let time = tr.marked_at() - t0;
     let (_, top_ok, note) = stop(token, top).await;
     let (starts, max, left) = (tr.get(&tr.starts), tr.get(&tr.max_alive), tr.get(&tr.alive));
-    Outcome { time, ok: starts == n && max == 1 && left == 0 && top_ok,
-              note: format!("starts={starts} max_alive={max} alive_after_stop={left} {note}") }
+    Outcome {
+        time,
+        ok: starts == n && max == 1 && left == 0 && top_ok,
+        note: format!("starts={starts} max_alive={max} alive_after_stop={left} {note}"),
+    }
 }
 
 /// S1b restart latency: median over `samples` of the time from a child's
@@ -184,19 +236,33 @@ pub async fn s1b_latency(samples: usize) -> Outcome {
     let g = std::mem::take(&mut gaps.lock().unwrap().1);
     let (got, min, max) = (g.len(), g.iter().min().copied(), g.iter().max().copied());
     let (starts, maxa, left) = (tr.get(&tr.starts), tr.get(&tr.max_alive), tr.get(&tr.alive));
-    Outcome { time: median(g), ok: got == samples && starts == samples + 1 && maxa == 1 && left == 0 && top_ok,
-              note: format!("samples={got} min={min:?} max={max:?} starts={starts} max_alive={maxa} \
-                             alive_after_stop={left} {note}") }
+    Outcome {
+        time: median(g),
+        ok: got == samples && starts == samples + 1 && maxa == 1 && left == 0 && top_ok,
+        note: format!(
+            "samples={got} min={min:?} max={max:?} starts={starts} max_alive={maxa} \
+                             alive_after_stop={left} {note}"
+        ),
+    }
 }
 
 /// Child for S2/S3 and S4: counts its start, marks when it completes a batch of `n` starts,
 /// then waits for shutdown; if `fail_on` is given it instead fails when that is notified.
-async fn member(subsys: &mut SubsystemHandle, tr: Arc<Track>, n: usize,
-                fail_on: Option<Arc<Notify>>) -> miette::Result<()> {
+async fn member(
+    subsys: &mut SubsystemHandle,
+    tr: Arc<Track>,
+    n: usize,
+    fail_on: Option<Arc<Notify>>,
+) -> miette::Result<()> {
     let (k, _alive) = tr.enter();
-    if k % n == 0 { tr.mark(); }
+    if k % n == 0 {
+        tr.mark();
+    }
     match fail_on {
-        None => { subsys.on_shutdown_requested().await; Ok(()) }
+        None => {
+            subsys.on_shutdown_requested().await;
+            Ok(())
+        }
         Some(trigger) => tokio::select! {
             _ = subsys.on_shutdown_requested() => Ok(()),
             _ = trigger.notified() => Err(miette!("member failed on trigger")),
@@ -218,13 +284,17 @@ pub async fn s2_start_stop(n: usize) -> (Outcome, Outcome) {
     let t0 = Instant::now();
     let top = {
         let tr = tr.clone();
-        Toplevel::new_with_shutdown_token(async move |s: &mut SubsystemHandle| {
-            for i in 0..n {
-                let tr = tr.clone();
-                s.start(SubsystemBuilder::new(format!("Child{i}"),
-                    async move |c: &mut SubsystemHandle| member(c, tr, n, None).await));
-            }
-        }, token.clone())
+        Toplevel::new_with_shutdown_token(
+            async move |s: &mut SubsystemHandle| {
+                for i in 0..n {
+                    let tr = tr.clone();
+                    s.start(SubsystemBuilder::new(format!("Child{i}"), async move |c: &mut SubsystemHandle| {
+                        member(c, tr, n, None).await
+                    }));
+                }
+            },
+            token.clone(),
+        )
     };
     let top = tokio::spawn(top.handle_shutdown_requests(SHUTDOWN_TIMEOUT));
     tr.marked.notified().await;
@@ -232,8 +302,11 @@ pub async fn s2_start_stop(n: usize) -> (Outcome, Outcome) {
     let start = Outcome { time: tr.marked_at() - t0, ok: started == n, note: format!("started={started}") };
     let (time, top_ok, note) = stop(token, top).await;
     let (ended, left) = (tr.get(&tr.ended), tr.get(&tr.alive));
-    let stop = Outcome { time, ok: started == n && ended == n && left == 0 && top_ok,
-                         note: format!("ended={ended} alive_after_stop={left} {note}") };
+    let stop = Outcome {
+        time,
+        ok: started == n && ended == n && left == 0 && top_ok,
+        note: format!("ended={ended} alive_after_stop={left} {note}"),
+    };
     (start, stop)
 }
 
