@@ -281,3 +281,75 @@ async fn a_store_that_stalls_briefly_is_renewed_again_and_the_child_runs_on() {
     assert_eq!(state(&running).await, ChildState::Running);
     running.shutdown().await.unwrap();
 }
+
+/// A singleton whose helper fails once the fence is gone, and another
+/// helper that ignores being asked to stop.
+fn with_helpers(store: &LocalLease) -> ChildSpec {
+    ChildSpec::worker("w", |ctx: Ctx| async move {
+        let watcher = ctx.clone();
+        ctx.spawn_named("guard", async move {
+            loop {
+                if watcher.fence().is_none() {
+                    return Err("no fence");
+                }
+                tokio::time::sleep(MS(100)).await;
+            }
+        });
+        ctx.spawn_named("stubborn", async {
+            std::future::pending::<()>().await;
+        });
+        std::future::pending::<()>().await;
+    })
+    .shutdown(Shutdown::Timeout(S(3)))
+    .singleton(lease(store))
+}
+
+#[tokio::test(start_paused = true)]
+async fn helpers_failing_for_a_lost_lease_are_a_lost_lease_and_stubborn_ones_are_aborted_in_time() {
+    let store = LocalLease::new();
+    let running = start(with_helpers(&store)).await;
+    let mut events = running.subscribe();
+    for _ in 0..3 {
+        tokio::time::sleep(S(1)).await;
+        let lost_at = Instant::now();
+        store.lose("jobs/cron");
+        let reason = loop {
+            if let Event::ChildExited { reason, .. } = events.recv().await.unwrap() {
+                break reason;
+            }
+        };
+        // Seen at the next renewal (within 2 s), the stubborn helper aborted
+        // after the shutdown time (3 s) and before the hard deadline.
+        assert_eq!(reason, ExitReason::LeaseLost);
+        assert!(lost_at.elapsed() <= S(5), "{:?}", lost_at.elapsed());
+    }
+    // Three losses under an intensity of 1: none counted.
+    assert_ne!(state(&running).await, ChildState::Stopped);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_helper_failing_while_the_lease_is_held_fails_the_child_and_the_lease_is_given_up() {
+    let store = LocalLease::new();
+    let child = ChildSpec::worker("w", |ctx: Ctx| async move {
+        ctx.spawn_named("flaky", async {
+            tokio::time::sleep(S(1)).await;
+            Err::<(), _>("broke")
+        });
+        std::future::pending::<()>().await;
+    })
+    .shutdown(Shutdown::Timeout(S(3)))
+    .backoff(Backoff::new(S(5), S(5)))
+    .singleton(lease(&store));
+    let running = start(child).await;
+    let mut events = running.subscribe();
+    let reason = loop {
+        if let Event::ChildExited { reason, .. } = events.recv().await.unwrap() {
+            break reason;
+        }
+    };
+    assert!(matches!(&reason, ExitReason::Failed(why) if why.contains("helper `flaky` failed: broke")), "{reason}");
+    // Released, not left to lapse: free during the backoff.
+    assert_eq!(store.holder("jobs/cron"), None);
+    running.shutdown().await.unwrap();
+}

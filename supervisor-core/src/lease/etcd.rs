@@ -5,8 +5,9 @@
 //! a lease of the TTL, and creates the key under it in a transaction that
 //! succeeds only if the key does not exist: the key's creation revision is
 //! the fencing token, so it grows with every new holder. Renewals are
-//! keep-alives of that lease; a keep-alive answered with a TTL of zero
-//! means the lease has lapsed. Releasing revokes the lease, which deletes
+//! keep-alives of that lease, each followed by a read that the key is
+//! still this holder's; a lease etcd no longer knows, or a key made again
+//! by another, means the lease is lost. Releasing revokes the lease, which deletes
 //! the key, and the next campaigner's watch sees it go.
 
 use std::fmt;
@@ -91,7 +92,7 @@ impl EtcdLease {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(error)) => Err(unreachable(&error)),
-            Err(_) => Err(LeaseError::Unreachable(Arc::from(format!("etcd did not answer within {:?}", self.timeout)))),
+            Err(_) => Err(self.timed_out()),
         }
     }
 
@@ -107,7 +108,14 @@ impl EtcdLease {
                 let create = Txn::new()
                     .when([Compare::create_revision(key.as_bytes(), CompareOp::Equal, 0)])
                     .and_then([TxnOp::put(key.as_bytes(), "", Some(PutOptions::new().with_lease(lease.id())))]);
-                let created = self.call(client.txn(create)).await?;
+                let created = match self.call(client.txn(create)).await {
+                    Ok(created) => created,
+                    Err(error) => {
+                        // Not to be left granted (it would lapse anyway).
+                        let _ = self.call(client.lease_revoke(lease.id())).await;
+                        return Err(error);
+                    }
+                };
                 if created.succeeded() {
                     // The put's revision is the key's creation revision.
                     let revision = created.header().map_or(0, |header| header.revision());
@@ -124,26 +132,45 @@ impl EtcdLease {
             let watch = WatchOptions::new().with_start_revision(after);
             let (_watcher, mut events) = self.call(client.watch(key.as_bytes(), Some(watch))).await?;
             loop {
-                match events.message().await {
-                    Ok(Some(answer)) if answer.events().iter().any(|e| e.event_type() == EventType::Delete) => break,
-                    Ok(Some(answer)) if answer.canceled() => break,
-                    Ok(Some(_)) => {}
-                    // The watch broke: look again from the start.
-                    Ok(None) | Err(_) => break,
+                // A watch that stays silent for a TTL is looked at again: a
+                // store cut off without a word is found out by the next read.
+                match tokio::time::timeout(ttl, events.message()).await {
+                    Ok(Ok(Some(answer))) if answer.events().iter().any(|e| e.event_type() == EventType::Delete) => {
+                        break;
+                    }
+                    Ok(Ok(Some(answer))) if answer.canceled() => break,
+                    Ok(Ok(Some(_))) => {}
+                    // The watch broke, or was silent: look again from the start.
+                    Ok(Ok(None) | Err(_)) | Err(_) => break,
                 }
             }
         }
     }
 
-    async fn run_renewal(self, lease_id: i64) -> Result<(), LeaseError> {
+    /// One keep-alive (etcd-client's `lease_keep_alive` sends one and
+    /// waits for its answer), then a read that the key is still the one
+    /// this grant created: a key deleted by hand and made again by another
+    /// holder is a lost lease, however alive ours is.
+    async fn run_renewal(self, grant: Grant) -> Result<(), LeaseError> {
         let mut client = self.client.clone();
-        let (mut keeper, mut answers) = self.call(client.lease_keep_alive(lease_id)).await?;
-        self.call(keeper.keep_alive()).await?;
-        match self.call(answers.message()).await? {
-            Some(answer) if answer.ttl() > 0 => Ok(()),
-            Some(_) => Err(LeaseError::Lost),
-            None => Err(LeaseError::Unreachable(Arc::from("etcd closed the keep-alive stream"))),
+        match tokio::time::timeout(self.timeout, client.lease_keep_alive(grant.lease_id)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(etcd_client::Error::LeaseKeepAliveError(why))) if why.contains("not found") => {
+                return Err(LeaseError::Lost);
+            }
+            Ok(Err(error)) => return Err(unreachable(&error)),
+            Err(_) => return Err(self.timed_out()),
         }
+        let key = self.call(client.get(grant.key.as_bytes(), None)).await?;
+        let token = i64::try_from(grant.token).unwrap_or(i64::MAX);
+        match key.kvs().first() {
+            Some(kv) if kv.create_revision() == token && kv.lease() == grant.lease_id => Ok(()),
+            _ => Err(LeaseError::Lost),
+        }
+    }
+
+    fn timed_out(&self) -> LeaseError {
+        LeaseError::Unreachable(Arc::from(format!("etcd did not answer within {:?}", self.timeout)))
     }
 }
 
@@ -158,7 +185,7 @@ impl Lease for EtcdLease {
     }
 
     fn renew(&self, grant: &Grant) -> LeaseFuture<()> {
-        Box::pin(self.clone().run_renewal(grant.lease_id))
+        Box::pin(self.clone().run_renewal(grant.clone()))
     }
 
     fn release(&self, grant: &Grant) -> LeaseFuture<()> {

@@ -56,6 +56,8 @@ impl Holder {
 pub(crate) struct Held;
 
 impl Outcome<TaskResult> for Held {
+    const WATCHES_HELPERS: bool = true;
+
     fn of(result: TaskResult) -> TaskResult {
         result
     }
@@ -112,13 +114,15 @@ struct Holding {
     /// The child's own result, once its future has ended (its helpers
     /// may still be ending).
     ended: Option<TaskResult>,
+    /// When its helpers are aborted if they have not ended.
+    drain_until: Option<Instant>,
 }
 
 impl Holding {
     fn new(holder: &Holder, grant: Grant) -> Self {
         let deadlines = holder.deadlines(grant.valid_from, grant.ttl);
         let next_renewal = grant.valid_from + holder.singleton.renew_every;
-        Holding { grant, deadlines, next_renewal, renewal: None, doubt: false, ended: None }
+        Holding { grant, deadlines, next_renewal, renewal: None, doubt: false, ended: None, drain_until: None }
     }
 
     /// Keeps the lease renewed; past `stop_at` without a renewal, in doubt.
@@ -221,6 +225,10 @@ where
             // Asked to stop before it ever held the lease: it ends well.
             return Some(Phase::ended(TaskResult::Worker(Ok(()))));
         }
+        if let Some(failure) = ctx.helpers().and_then(|helpers| helpers.poll_failed(cx)) {
+            // Spawned by its factory, before the lease: it fails the start.
+            return Some(Phase::ended(TaskResult::Helper(failure)));
+        }
         let now = Instant::now();
         if let Some(at) = retry_at.filter(|at| *at > now) {
             wake_at(timer, at, cx);
@@ -234,16 +242,24 @@ where
         let failure = match campaign.as_mut().poll(cx) {
             Poll::Pending => return None,
             Poll::Ready(Ok(grant)) => {
-                ctx.set_lease(Some(grant.fence()));
-                return Some(Phase::Holding(Box::new(Holding::new(holder, grant))));
+                let holding = Holding::new(holder, grant);
+                if Instant::now() < holding.deadlines.stop_at {
+                    ctx.set_lease(Some(holding.grant.fence()));
+                    return Some(Phase::Holding(Box::new(holding)));
+                }
+                // Granted too late (or too short) to run before it must
+                // stop: given back, and tried again after a pause.
+                let mut release = holder.store.release(&holding.grant);
+                let _ = release.as_mut().poll(cx);
+                Arc::from("the lease was granted too late to run before its deadline")
             }
             Poll::Ready(Err(LeaseError::Lost)) => Arc::from("the lease was lost while campaigning"),
             Poll::Ready(Err(LeaseError::Unreachable(why))) => why,
         };
         *call = None;
-        // A call that was answered for a while (it waited for the key) ends
-        // a run of failures: the store was in reach meanwhile.
-        if now.saturating_duration_since(*called_at) > singleton.renew_every {
+        // A run of failures is ended only by a call that waited longer than
+        // the run may last (for the key, the store in reach meanwhile).
+        if now.saturating_duration_since(*called_at) > singleton.unreachable_after {
             *unreachable_since = None;
         }
         let since = *unreachable_since.get_or_insert(now);
@@ -269,36 +285,54 @@ where
             ctx.set_lease(None);
             ctx.cancel();
         }
-        let past_hard = Instant::now() >= holding.deadlines.hard;
+        let now = Instant::now();
+        let past_hard = now >= holding.deadlines.hard;
         if past_hard && child.take().is_some() {
             // Dropped without another poll.
             holding.ended = Some(TaskResult::LeaseLost);
         }
+        let lost_or = |result| if holding.doubt { TaskResult::LeaseLost } else { result };
+        // A helper that failed ends the incarnation (a lost lease is the
+        // cause if it failed after the lease came into doubt).
+        if let Some(failure) = child.as_ref().and(ctx.helpers()).and_then(|helpers| helpers.poll_failed(cx)) {
+            *child = None;
+            holding.ended = Some(lost_or(TaskResult::Helper(failure)));
+        }
         if let Some(result) = child.as_mut().and_then(|child| poll_child(child.as_mut(), cx)) {
             *child = None;
-            let asked = holding.doubt && matches!(result, TaskResult::Worker(Ok(())));
-            holding.ended = Some(if asked { TaskResult::LeaseLost } else { result });
+            let asked = matches!(result, TaskResult::Worker(Ok(())));
+            holding.ended = Some(if asked { lost_or(result) } else { result });
         }
-        if let Some(result) = holding.ended.take() {
-            // Its helpers are asked to stop (past `hard`, aborted); the
-            // lease is kept until they have ended.
-            ctx.cancel();
-            match ctx.helpers() {
-                None => return Some(release(ctx, holder, holding, result)),
-                Some(helpers) => match helpers.poll_ended(cx) {
-                    Poll::Ready(failed) => return Some(release(ctx, holder, holding, with_helpers(result, failed))),
-                    Poll::Pending => {
-                        if past_hard {
-                            helpers.abort_all();
-                        }
-                        holding.ended = Some(result);
-                    }
-                },
+        let Some(result) = holding.ended.take() else {
+            if !past_hard {
+                wake_at(timer, holding.next_wake(holder.singleton.renew_every), cx);
+            }
+            return None;
+        };
+        // Its helpers are asked to stop; the lease is kept, renewed, until
+        // they have ended, for at most its shutdown time (and never past
+        // `hard`), when they are aborted.
+        ctx.cancel();
+        let Some(helpers) = ctx.helpers() else { return Some(release(ctx, holder, holding, result)) };
+        if let Poll::Ready(failed) = helpers.poll_ended(cx) {
+            return Some(release(ctx, holder, holding, with_helpers(result, failed)));
+        }
+        let abort_at = (*holding.drain_until.get_or_insert(now + holder.stop)).min(holding.deadlines.hard);
+        if now >= abort_at {
+            helpers.abort_all();
+            if now >= abort_at + RELEASE_WAIT {
+                // Still alive: one blocks its thread. The lease is left to
+                // lapse, and the task reports it as it drains.
+                ctx.set_lease(None);
+                return Some(Phase::ended(result));
             }
         }
+        holding.ended = Some(result);
+        let mut next = if now >= abort_at { abort_at + RELEASE_WAIT } else { abort_at };
         if !past_hard {
-            wake_at(timer, holding.next_wake(holder.singleton.renew_every), cx);
+            next = next.min(holding.next_wake(holder.singleton.renew_every));
         }
+        wake_at(timer, next, cx);
         None
     }
 }

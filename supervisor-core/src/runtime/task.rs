@@ -59,6 +59,11 @@ pub(crate) enum TaskResult {
 /// How a task's output becomes what it reports. A type, not a stored
 /// function pointer: it takes no room in every child's task.
 pub(crate) trait Outcome<T> {
+    /// The future watches its incarnation's helpers itself (a singleton's
+    /// hold, which must keep its lease until they have ended): the task
+    /// does not end it when one fails.
+    const WATCHES_HELPERS: bool = false;
+
     fn of(output: T) -> TaskResult;
 }
 
@@ -199,13 +204,13 @@ impl<F: Future, O: Outcome<F::Output>> Future for ChildTask<F, O> {
         }
         let Some(future) = this.future.as_mut().as_pin_mut() else { return Poll::Ready(()) };
         // A helper that failed ends its incarnation.
-        let failed = helpers.and_then(|helpers| helpers.poll_failed(cx));
+        let failed = helpers.filter(|_| !O::WATCHES_HELPERS).and_then(|helpers| helpers.poll_failed(cx));
         let result = match failed {
             Some(failure) => TaskResult::Helper(failure),
             None => match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
                 Ok(Poll::Pending) => {
                     // Helpers spawned by this poll: hear of their failure.
-                    let helpers = this.report.as_ref().and_then(|r| r.0.helpers());
+                    let helpers = this.report.as_ref().and_then(|r| r.0.helpers()).filter(|_| !O::WATCHES_HELPERS);
                     if helpers.is_some_and(|h| h.poll_failed(cx).is_some()) {
                         cx.waker().wake_by_ref();
                     }

@@ -195,4 +195,28 @@ mod suites {
         let refused = anonymous.campaign(KEY.into(), Duration::from_secs(3)).await.unwrap_err();
         assert!(!refused.to_string().contains("secret"), "{refused}");
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lease_key_deleted_by_hand_is_a_lost_lease_for_its_holder() {
+        let _serial = one_at_a_time();
+        let Some(etcd) = Cluster::start(1).await else { return };
+        let nodes = Nodes::start(2, &etcd.endpoints(), KEY, TTL, 0);
+        nodes.wait_for(Duration::from_secs(10), some_run).await;
+        let first = nodes.holder().unwrap();
+        let mut client = etcd_client::Client::connect(etcd.endpoints(), None).await.unwrap();
+        client.delete(KEY, None).await.unwrap();
+        let deleted = now_ms();
+        // Another replica makes the key again; the first sees its key is not
+        // its own at its next renewal, well before its lease would lapse.
+        let runs = nodes
+            .wait_for(Duration::from_secs(10), |runs| runs.iter().any(|r| r.token == first.token && r.end.is_some()))
+            .await;
+        let ended = runs.iter().find(|r| r.token == first.token).and_then(|r| r.end).expect("the first stopped");
+        assert!(ended - deleted < u128::from(TTL) - MARGIN, "stopped {} ms after the delete", ended - deleted);
+        let late_ok = nodes
+            .lines()
+            .into_iter()
+            .any(|l| l.token == first.token && l.kind == "write" && l.outcome == "ok" && l.ms > deleted + 100);
+        assert!(!late_ok, "its fenced writes were refused once the key was gone");
+    }
 }
