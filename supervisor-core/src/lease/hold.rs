@@ -6,7 +6,10 @@
 //! renewal came back in time) the child is asked to stop; past `hard` it is
 //! dropped without another poll and its helpers are aborted. So a process
 //! paused for longer than its lease stops its child the moment it resumes,
-//! before the child runs another step.
+//! before the child's future runs another step (its helpers, tasks of their
+//! own, are aborted then). A helper's failure is heard here too, not by
+//! the task around it: the lease must outlive the helpers that are still
+//! ending, for at most the child's shutdown time.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;

@@ -31,9 +31,11 @@
 //!   clocks of this machine run at the rate of the store's.
 //!
 //! What is not: exactly-once execution (a holder may be stopped halfway
-//! through its work, and the next holder starts it again), and a child
-//! that blocks its thread (it is not polled, so it cannot be stopped in
-//! time: fence its writes).
+//! through its work, and the next holder starts it again); a child that
+//! blocks its thread (it is not polled, so it cannot be stopped in time);
+//! and the child's helpers ([`Ctx::spawn`](crate::Ctx::spawn)) after a
+//! pause: they are tasks of their own, aborted at the deadline when the
+//! holder next runs, so one may take a step first. Fence their writes.
 //!
 //! ```
 //! use std::time::Duration;
