@@ -303,8 +303,9 @@ where
         }
         if let Some(result) = child.as_mut().and_then(|child| poll_child(child.as_mut(), cx)) {
             *child = None;
-            let asked = matches!(result, TaskResult::Worker(Ok(())));
-            holding.ended = Some(if asked { lost_or(result) } else { result });
+            // Ending well once in doubt is stopping for the lease; an error stands.
+            let ended_well = matches!(result, TaskResult::Worker(Ok(())));
+            holding.ended = Some(if ended_well { lost_or(result) } else { result });
         }
         let Some(result) = holding.ended.take() else {
             if !past_hard {
