@@ -45,6 +45,16 @@ mod suites {
         !runs.is_empty()
     }
 
+    /// A cluster of `size` members, two replicas (each run holding for
+    /// `hold_ms`, 0: until stopped), and the first run once it is under way.
+    async fn holding(size: usize, hold_ms: u64) -> Option<(Cluster, Nodes, super::nodes::Run)> {
+        let etcd = Cluster::start(size).await?;
+        let nodes = Nodes::start(2, &etcd.endpoints(), KEY, TTL, hold_ms);
+        nodes.wait_for(Duration::from_secs(10), some_run).await;
+        let first = nodes.holder().expect("a replica holds the lease");
+        Some((etcd, nodes, first))
+    }
+
     /// Writes under the fence of `token`, as a holder would; whether etcd took it.
     async fn fenced_write(client: &mut etcd_client::Client, token: u64) -> bool {
         let fence = Grant::new(KEY.into(), token, 0, Duration::ZERO, tokio::time::Instant::now()).fence();
@@ -83,10 +93,7 @@ mod suites {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn after_kill_9_the_other_takes_over_within_the_ttl_and_one_campaign() {
         let _serial = one_at_a_time();
-        let Some(etcd) = Cluster::start(1).await else { return };
-        let nodes = Nodes::start(2, &etcd.endpoints(), KEY, TTL, 0);
-        nodes.wait_for(Duration::from_secs(10), some_run).await;
-        let first = nodes.holder().unwrap();
+        let Some((_etcd, nodes, first)) = holding(1, 0).await else { return };
         nodes.signal(first.node, "KILL");
         let killed = now_ms();
         let runs = nodes.wait_for(Duration::from_secs(10), |runs| runs.iter().any(|r| r.node != first.node)).await;
@@ -99,10 +106,7 @@ mod suites {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_stalled_store_stops_the_holders_child_before_its_lease_lapses() {
         let _serial = one_at_a_time();
-        let Some(etcd) = Cluster::start(1).await else { return };
-        let nodes = Nodes::start(2, &etcd.endpoints(), KEY, TTL, 0);
-        nodes.wait_for(Duration::from_secs(10), some_run).await;
-        let holder = nodes.holder().unwrap();
+        let Some((etcd, nodes, holder)) = holding(1, 0).await else { return };
         etcd.signal(0, "STOP");
         let stalled = now_ms();
         tokio::time::sleep(Duration::from_millis(TTL + 1500)).await;
@@ -121,10 +125,7 @@ mod suites {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_stalled_holder_stops_at_once_on_resume_and_its_late_write_is_refused() {
         let _serial = one_at_a_time();
-        let Some(etcd) = Cluster::start(1).await else { return };
-        let nodes = Nodes::start(2, &etcd.endpoints(), KEY, TTL, 0);
-        nodes.wait_for(Duration::from_secs(10), some_run).await;
-        let stalled_run = nodes.holder().unwrap();
+        let Some((etcd, nodes, stalled_run)) = holding(1, 0).await else { return };
         nodes.signal(stalled_run.node, "STOP");
         let stalled = now_ms();
         let runs =
@@ -157,9 +158,7 @@ mod suites {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn killing_the_leader_of_a_three_member_cluster_never_makes_two_holders() {
         let _serial = one_at_a_time();
-        let Some(etcd) = Cluster::start(3).await else { return };
-        let nodes = Nodes::start(2, &etcd.endpoints(), KEY, TTL, 1000);
-        nodes.wait_for(Duration::from_secs(10), some_run).await;
+        let Some((etcd, nodes, _)) = holding(3, 1000).await else { return };
         let leader = etcd.leader().await;
         etcd.signal(leader, "KILL");
         let killed = now_ms();
@@ -199,10 +198,7 @@ mod suites {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_lease_key_deleted_by_hand_is_a_lost_lease_for_its_holder() {
         let _serial = one_at_a_time();
-        let Some(etcd) = Cluster::start(1).await else { return };
-        let nodes = Nodes::start(2, &etcd.endpoints(), KEY, TTL, 0);
-        nodes.wait_for(Duration::from_secs(10), some_run).await;
-        let first = nodes.holder().unwrap();
+        let Some((etcd, nodes, first)) = holding(1, 0).await else { return };
         let mut client = etcd_client::Client::connect(etcd.endpoints(), None).await.unwrap();
         client.delete(KEY, None).await.unwrap();
         let deleted = now_ms();
