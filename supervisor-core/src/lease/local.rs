@@ -73,8 +73,8 @@ impl LocalLease {
     /// The process's store: singletons use it when neither they nor their
     /// tree name another.
     pub(crate) fn process() -> Arc<dyn Lease> {
-        static PROCESS: OnceLock<LocalLease> = OnceLock::new();
-        Arc::new(PROCESS.get_or_init(LocalLease::new).clone())
+        static PROCESS: OnceLock<Arc<dyn Lease>> = OnceLock::new();
+        PROCESS.get_or_init(|| Arc::new(LocalLease::new())).clone()
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
