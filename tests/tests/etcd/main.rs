@@ -32,7 +32,7 @@ mod suites {
     use supervisor_core::lease::Grant;
 
     use super::cluster::Cluster;
-    use super::nodes::{Nodes, assert_one_holder_at_a_time, now_ms};
+    use super::nodes::{Nodes, Run, assert_one_holder_at_a_time, now_ms};
 
     /// The nodes' lease: TTL 3 s, renewed every 0.5 s, margin 0.5 s, and a
     /// shutdown of 0.5 s: the child is asked to stop 2 s after the last
@@ -41,17 +41,13 @@ mod suites {
     const MARGIN: u128 = 500;
     const KEY: &str = "jobs/cron";
 
-    fn some_run(runs: &[super::nodes::Run]) -> bool {
-        !runs.is_empty()
-    }
-
     /// A cluster of `size` members, two replicas (each run holding for
-    /// `hold_ms`, 0: until stopped), and the first run once it is under way.
-    async fn holding(size: usize, hold_ms: u64) -> Option<(Cluster, Nodes, super::nodes::Run)> {
+    /// `hold_ms`, 0: until stopped), and the run under way once it is
+    /// steady (see [`Nodes::steady_holder`]).
+    async fn holding(size: usize, hold_ms: u64) -> Option<(Cluster, Nodes, Run)> {
         let etcd = Cluster::start(size).await?;
         let nodes = Nodes::start(2, &etcd.endpoints(), KEY, TTL, hold_ms);
-        nodes.wait_for(Duration::from_secs(10), some_run).await;
-        let first = nodes.holder().expect("a replica holds the lease");
+        let first = nodes.steady_holder(Duration::from_secs(10)).await.expect("a replica holds the lease");
         Some((etcd, nodes, first))
     }
 
@@ -99,7 +95,8 @@ mod suites {
         let runs = nodes.wait_for(Duration::from_secs(10), |runs| runs.iter().any(|r| r.node != first.node)).await;
         let next = runs.iter().find(|r| r.node != first.node).unwrap();
         // The lease lapses at most TTL after its last renewal; one campaign after that.
-        assert!(next.begin - killed <= u128::from(TTL) + 1000, "took over {} ms after the kill", next.begin - killed);
+        let took = next.begin.saturating_sub(killed);
+        assert!(took <= u128::from(TTL) + 1000, "took over {took} ms after the kill");
         assert_one_holder_at_a_time(&runs, &[(first.node, killed)]);
     }
 
@@ -107,8 +104,9 @@ mod suites {
     async fn a_stalled_store_stops_the_holders_child_before_its_lease_lapses() {
         let _serial = one_at_a_time();
         let Some((etcd, nodes, holder)) = holding(1, 0).await else { return };
-        etcd.signal(0, "STOP");
+        // Its last renewal was sent before this.
         let stalled = now_ms();
+        etcd.signal(0, "STOP");
         tokio::time::sleep(Duration::from_millis(TTL + 1500)).await;
         let ended = nodes.runs().into_iter().find(|r| r.token == holder.token).and_then(|r| r.end);
         etcd.signal(0, "CONT");
@@ -131,16 +129,17 @@ mod suites {
         let runs =
             nodes.wait_for(Duration::from_secs(10), |runs| runs.iter().any(|r| r.token > stalled_run.token)).await;
         let next = runs.iter().find(|r| r.token > stalled_run.token).cloned().expect("the other took over");
-        tokio::time::sleep(Duration::from_millis((2 * TTL).saturating_sub((now_ms() - stalled) as u64))).await;
-        nodes.signal(stalled_run.node, "CONT");
+        assert!(next.begin > stalled, "it held the lease when it was stopped: {runs:?}");
+        let stalled_for = u64::try_from(now_ms() - stalled).unwrap_or(u64::MAX);
+        tokio::time::sleep(Duration::from_millis((2 * TTL).saturating_sub(stalled_for))).await;
+        // Read before the signal: once resumed, the node may print before
+        // this process runs again.
         let resumed = now_ms();
-        let runs = nodes
-            .wait_for(Duration::from_secs(5), |runs| {
-                runs.iter().any(|r| r.token == stalled_run.token && r.end.is_some())
-            })
-            .await;
-        let ended = runs.iter().find(|r| r.token == stalled_run.token).and_then(|r| r.end).expect("it stopped");
+        nodes.signal(stalled_run.node, "CONT");
+        nodes.wait_for(Duration::from_secs(5), |_| nodes.run(stalled_run.token).is_some_and(|r| r.end.is_some())).await;
+        let ended = nodes.run(stalled_run.token).and_then(|r| r.end).expect("it stopped");
         // At once: it was not polled again, let alone allowed a step.
+        assert!(ended >= resumed, "it ended at {ended}, while it was stopped (from {stalled} to {resumed})");
         assert!(ended - resumed < 1000, "stopped {} ms after resuming", ended - resumed);
         let late_ok = nodes
             .lines()
@@ -208,7 +207,8 @@ mod suites {
             .wait_for(Duration::from_secs(10), |runs| runs.iter().any(|r| r.token == first.token && r.end.is_some()))
             .await;
         let ended = runs.iter().find(|r| r.token == first.token).and_then(|r| r.end).expect("the first stopped");
-        assert!(ended - deleted < u128::from(TTL) - MARGIN, "stopped {} ms after the delete", ended - deleted);
+        let after = ended.saturating_sub(deleted);
+        assert!(after < u128::from(TTL) - MARGIN, "stopped {after} ms after the delete");
         let late_ok = nodes
             .lines()
             .into_iter()

@@ -94,6 +94,23 @@ impl Nodes {
         self.runs().into_iter().rev().find(|r| r.end.is_none())
     }
 
+    /// The run with `token`, if it has begun.
+    pub(crate) fn run(&self, token: u64) -> Option<Run> {
+        self.runs().into_iter().find(|r| r.token == token)
+    }
+
+    /// The run under way once it is steady: etcd has taken three of its
+    /// fenced writes, so the store answers and the holder has settled.
+    pub(crate) async fn steady_holder(&self, limit: Duration) -> Option<Run> {
+        let steady = |run: &Run| {
+            let lines = self.lines();
+            let writes = lines.iter().filter(|l| l.token == run.token && l.kind == "write" && l.outcome == "ok");
+            writes.count() >= 3
+        };
+        self.wait_for(limit, |_| self.holder().is_some_and(|run| steady(&run))).await;
+        self.holder().filter(|run| steady(run))
+    }
+
     /// Waits until `done` holds of the runs, for at most `limit`.
     pub(crate) async fn wait_for(&self, limit: Duration, done: impl Fn(&[Run]) -> bool) -> Vec<Run> {
         let deadline = tokio::time::Instant::now() + limit;
