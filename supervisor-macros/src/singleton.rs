@@ -76,7 +76,7 @@ impl SingletonOpts {
         let nanos = |d: &Option<Dur>, default| d.as_ref().map_or(default, |d| d.nanos);
         let (ttl, renew, margin) =
             (nanos(&self.ttl, DEFAULT_TTL), nanos(&self.renew, DEFAULT_RENEW), nanos(&self.margin, DEFAULT_MARGIN));
-        let needed = renew + margin + stop;
+        let needed = renew.saturating_add(margin).saturating_add(stop);
         if ttl <= needed {
             let span = self.ttl.as_ref().map_or(self.span, |ttl| ttl.span);
             let secs = |n: u128| std::time::Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX));

@@ -15,6 +15,10 @@ use tokio::time::Instant;
 use super::Singleton;
 use crate::child_spec::Shutdown;
 
+/// The longest lease TTL a singleton may ask for: a year, so that every
+/// deadline counted from now is a time the clock can hold.
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// The two deadlines of a lease renewed at `valid_from`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Deadlines {
@@ -56,7 +60,14 @@ pub(crate) fn problem(singleton: &Singleton, shutdown: Shutdown) -> Option<Strin
                 .into(),
         );
     };
-    let needed = singleton.renew_every + singleton.margin + stop;
+    if singleton.ttl > MAX_TTL {
+        return Some(format!(
+            "a singleton's lease TTL of {ttl:?} is longer than the longest allowed, a year ({MAX_TTL:?}): shorten it",
+            ttl = singleton.ttl
+        ));
+    }
+    // The TTL bounds the sum, so an overflow is a TTL too short.
+    let needed = singleton.renew_every.saturating_add(singleton.margin).saturating_add(stop);
     (singleton.ttl <= needed).then(|| {
         format!(
             "a singleton's lease TTL of {ttl:?} is too short: it must exceed the renewal interval ({renew:?}) plus the margin ({margin:?}) plus the shutdown timeout ({stop:?}), {needed:?} in all; lengthen the TTL or shorten the others",
@@ -94,5 +105,11 @@ mod tests {
         assert_eq!(problem(&lease.clone().ttl(4 * S), Shutdown::Brutal), None);
         assert!(problem(&lease.clone().renew_every(Duration::ZERO), Shutdown::Brutal).is_some());
         assert!(problem(&Singleton::new(""), Shutdown::Brutal).unwrap().contains("empty"));
+        // Durations too large to add up are refused, not a panic.
+        let huge = problem(&lease.clone().ttl(Duration::MAX), Shutdown::Brutal).unwrap();
+        assert!(huge.contains("longest allowed"), "{huge}");
+        assert!(problem(&lease, Shutdown::Timeout(Duration::MAX)).unwrap().contains("too short"));
+        assert!(problem(&lease.clone().renew_every(Duration::MAX), Shutdown::Brutal).unwrap().contains("too short"));
+        assert_eq!(problem(&lease.clone().ttl(MAX_TTL), Shutdown::Brutal), None);
     }
 }
