@@ -11,7 +11,7 @@ use tracing::{Instrument, Span};
 
 use crate::ctx::Ctx;
 use crate::lease::Singleton;
-use crate::lease::hold::{Held, Hold, Holder};
+use crate::lease::hold::{Held, Hold, Holder, Make};
 use crate::policy::backoff::Backoff;
 use crate::policy::restart::Restart;
 use crate::runtime::task::{ChildTask, Report, WorkerOutcome};
@@ -20,7 +20,7 @@ use crate::supervisor_spec::SupervisorSpec;
 /// Spawns a fresh incarnation of a child: calls its factory with the `Ctx`
 /// and spawns the future it returns, unboxed, inside the task that reports
 /// its end, in the incarnation's span if there is one. A singleton's
-/// future is spawned inside the [`Hold`] of its lease.
+/// [`Hold`] calls its factory only once its lease is held.
 pub(crate) type Launch = Arc<dyn Fn(Ctx, Report, Option<Span>, Option<Holder>) -> JoinHandle<()> + Send + Sync>;
 
 /// The launcher of a worker made by `factory`.
@@ -30,9 +30,13 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: ChildReturn,
 {
+    let factory = Arc::new(factory);
     Arc::new(move |ctx, report, span, holder| match holder {
         None => spawn(ChildTask::<_, WorkerOutcome>::new(factory(ctx), report), span),
-        Some(holder) => spawn_held(factory(ctx.clone()), ctx, holder, report, span),
+        Some(holder) => {
+            let factory = factory.clone();
+            spawn_held(Box::new(move |ctx| Some(factory(ctx))), ctx, holder, report, span)
+        }
     })
 }
 
@@ -49,25 +53,27 @@ where
         let spent = async { Err::<(), _>("a temporary child's arguments were already handed over") };
         spawn(ChildTask::<_, WorkerOutcome>::new(spent, report), span)
     };
+    let factory = Arc::new(factory);
     Arc::new(move |ctx, report, span, holder| match holder {
         None => match factory(ctx) {
             Some(future) => spawn(ChildTask::<_, WorkerOutcome>::new(future, report), span),
             None => spent(report, span),
         },
-        Some(holder) => match factory(ctx.clone()) {
-            Some(future) => spawn_held(future, ctx, holder, report, span),
-            None => spent(report, span),
-        },
+        Some(holder) => {
+            let factory = factory.clone();
+            spawn_held(Box::new(move |ctx| factory(ctx)), ctx, holder, report, span)
+        }
     })
 }
 
-/// Spawns a singleton's incarnation: its future inside its lease's hold.
-fn spawn_held<Fut>(future: Fut, ctx: Ctx, holder: Holder, report: Report, span: Option<Span>) -> JoinHandle<()>
+/// Spawns a singleton's incarnation inside its lease's hold, which calls
+/// the factory only once the lease is held.
+fn spawn_held<Fut>(make: Make<Fut>, ctx: Ctx, holder: Holder, report: Report, span: Option<Span>) -> JoinHandle<()>
 where
     Fut: Future + Send + 'static,
     Fut::Output: ChildReturn,
 {
-    spawn(ChildTask::<_, Held>::new(Hold::new(ctx, holder, future), report), span)
+    spawn(ChildTask::<_, Held>::new(Hold::new(ctx, holder, make), report), span)
 }
 
 fn spawn<F: Future<Output = ()> + Send + 'static>(task: F, span: Option<Span>) -> JoinHandle<()> {

@@ -262,8 +262,88 @@ fn a_lease_that_cannot_outlast_the_stop_is_a_build_error() {
     let infinite = build(ChildSpec::worker("w", idle).shutdown(Shutdown::Infinity).singleton(short.clone()));
     assert!(infinite.unwrap_err().to_string().contains("infinity"));
     let sub = SupervisorSpec::builder("sub").build().unwrap();
-    let nested = build(ChildSpec::supervisor(sub).shutdown(Shutdown::Brutal).singleton(short));
+    let nested = build(ChildSpec::supervisor(sub).shutdown(Shutdown::Brutal).singleton(short.clone()));
     assert!(nested.unwrap_err().to_string().contains("only a worker"));
+    // Durations too long to add up are refused like any other, not a panic.
+    let forever = build(ChildSpec::worker("w", idle).shutdown(Shutdown::Timeout(Duration::MAX)).singleton(short));
+    assert!(forever.unwrap_err().to_string().contains("too short"));
+    let huge = build(ChildSpec::worker("w", idle).singleton(Singleton::new("k").ttl(Duration::MAX)));
+    assert!(huge.unwrap_err().to_string().contains("longest allowed"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_started_at_run_time_with_a_bad_lease_is_refused_and_the_loop_answers_on() {
+    let running = SupervisorSpec::builder("app").build().unwrap().start().await.unwrap();
+    let idle = |ctx: Ctx| async move { ctx.cancelled().await };
+    let forever = ChildSpec::worker("w", idle)
+        .shutdown(Shutdown::Timeout(Duration::MAX))
+        .singleton(Singleton::new("k").renew_every(Duration::MAX));
+    assert!(running.handle().start_child(forever).await.is_err());
+    assert!(running.handle().which_children().await.unwrap().is_empty());
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_of_the_child_runs_before_its_lease_is_held_its_factory_included() {
+    let store = LocalLease::new();
+    let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let spec = |id: &str| {
+        let made = made.clone();
+        ChildSpec::worker(id, move |ctx: Ctx| {
+            // The factory itself, and a helper it spawns, run as the holder.
+            assert!(ctx.fence().is_some(), "made before its lease was held");
+            made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let helper = ctx.clone();
+            ctx.spawn(async move { helper.cancelled().await });
+            async move { ctx.cancelled().await }
+        })
+        .shutdown(Shutdown::Timeout(S(3)))
+        .singleton(lease(&store))
+    };
+    let first = start(spec("a")).await;
+    let second = start(spec("b")).await;
+    tokio::time::sleep(S(30)).await;
+    assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1, "only the holder's factory ran");
+    assert_eq!(state(&second).await, ChildState::WaitingForLease);
+    first.shutdown().await.unwrap();
+    tokio::time::sleep(MS(1)).await;
+    assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(state(&second).await, ChildState::Running);
+    second.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_factory_fails_the_start_and_gives_the_lease_up() {
+    let store = LocalLease::new();
+    let child = ChildSpec::worker("w", |_ctx: Ctx| -> std::future::Ready<()> { panic!("no config") })
+        .shutdown(Shutdown::Timeout(S(3)))
+        .singleton(lease(&store));
+    let spec = SupervisorSpec::builder("app").intensity(Intensity::new(1, S(60))).child(child).build().unwrap();
+    // `start` does not wait for a singleton: its factory runs once it holds
+    // the lease, panics, and fails the incarnation, twice, and the tree gives up.
+    let mut running = spec.start().await.unwrap();
+    let error = running.wait().await.unwrap_err();
+    assert!(format!("{error:?}").contains("no config"), "{error:?}");
+    assert_eq!(store.holder("jobs/cron"), None, "the lease was given up");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_killed_holder_gives_its_lease_up_at_once() {
+    let (store, runs, t0) = (LocalLease::new(), Runs::default(), Instant::now());
+    let spec = |id| worker(id, &runs, t0, None).shutdown(Shutdown::Timeout(S(3))).singleton(lease(&store));
+    let first = start(spec("a")).await;
+    tokio::time::sleep(MS(1)).await;
+    let second = start(spec("b")).await;
+    tokio::time::sleep(S(1)).await;
+    // Aborted, not asked: its future is dropped, then its lease released.
+    first.handle().kill_child("a").await.unwrap();
+    tokio::time::sleep(MS(1)).await;
+    let all = runs.all();
+    assert!(all[0].2.is_some(), "{all:?}");
+    assert_eq!(state(&second).await, ChildState::Running, "taken over before the TTL: {all:?}");
+    assert_eq!(store.holder("jobs/cron"), Some(all[1].0));
+    second.shutdown().await.unwrap();
+    first.shutdown().await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]

@@ -66,12 +66,19 @@ impl Outcome<TaskResult> for Held {
     }
 }
 
+/// Makes a singleton's future once its lease is held: its factory, given
+/// the `Ctx`; `None` for a child that can start only once and has.
+pub(crate) type Make<F> = Box<dyn FnOnce(Ctx) -> Option<F> + Send>;
+
 /// One incarnation of a singleton child.
 pub(crate) struct Hold<F> {
     ctx: Ctx,
     holder: Holder,
-    /// The child's future, made at start, first polled once the lease is
-    /// held (boxed: singletons are few, and it keeps `Hold` `Unpin`).
+    /// The child's factory, called once the lease is held: nothing of the
+    /// child, its helpers included, runs before.
+    make: Option<Make<F>>,
+    /// The child's future, made once the lease is held (boxed: singletons
+    /// are few, and it keeps `Hold` `Unpin`).
     child: Option<Pin<Box<F>>>,
     phase: Phase,
     /// Wakes the next deadline, renewal or retry.
@@ -204,7 +211,7 @@ impl<F> Hold<F>
 where
     F: Future<Output: ChildReturn> + Send + 'static,
 {
-    pub(crate) fn new(ctx: Ctx, holder: Holder, child: F) -> Self {
+    pub(crate) fn new(ctx: Ctx, holder: Holder, make: Make<F>) -> Self {
         ctx.set_lease(None);
         let watched = ctx.clone();
         let phase = Phase::Campaign {
@@ -216,21 +223,17 @@ where
             cancelled: Box::pin(async move { watched.cancelled().await }),
         };
         let timer = Box::pin(tokio::time::sleep(Duration::ZERO));
-        Hold { ctx, holder, child: Some(Box::pin(child)), phase, timer }
+        Hold { ctx, holder, make: Some(make), child: None, phase, timer }
     }
 
     fn campaign(&mut self, cx: &mut Context<'_>) -> Option<Phase> {
-        let Hold { ctx, holder, phase, timer, .. } = self;
+        let Hold { ctx, holder, make, child, phase, timer } = self;
         let Phase::Campaign { call, called_at, retry_at, delay, unreachable_since, cancelled } = phase else {
             return None;
         };
         if cancelled.as_mut().poll(cx).is_ready() {
             // Asked to stop before it ever held the lease: it ends well.
             return Some(Phase::ended(TaskResult::Worker(Ok(()))));
-        }
-        if let Some(failure) = ctx.helpers().and_then(|helpers| helpers.poll_failed(cx)) {
-            // Spawned by its factory, before the lease: it fails the start.
-            return Some(Phase::ended(TaskResult::Helper(failure)));
         }
         let now = Instant::now();
         if let Some(at) = retry_at.filter(|at| *at > now) {
@@ -245,9 +248,19 @@ where
         let failure = match campaign.as_mut().poll(cx) {
             Poll::Pending => return None,
             Poll::Ready(Ok(grant)) => {
-                let holding = Holding::new(holder, grant);
+                let mut holding = Holding::new(holder, grant);
                 if Instant::now() < holding.deadlines.stop_at {
                     ctx.set_lease(Some(holding.grant.fence()));
+                    // Only now is the child made; a factory that fails
+                    // ends the incarnation, and the lease is given up.
+                    match make.take().map(|make| std::panic::catch_unwind(AssertUnwindSafe(|| make(ctx.clone())))) {
+                        Some(Ok(Some(future))) => *child = Some(Box::pin(future)),
+                        Some(Ok(None)) | None => {
+                            let spent = Arc::from("a temporary child's arguments were already handed over");
+                            holding.ended = Some(TaskResult::Worker(Err(spent)));
+                        }
+                        Some(Err(payload)) => holding.ended = Some(TaskResult::Panicked(panic_message(payload))),
+                    }
                     return Some(Phase::Holding(Box::new(holding)));
                 }
                 // Granted too late (or too short) to run before it must
@@ -278,7 +291,7 @@ where
     }
 
     fn holding(&mut self, cx: &mut Context<'_>) -> Option<Phase> {
-        let Hold { ctx, holder, child, phase, timer } = self;
+        let Hold { ctx, holder, child, phase, timer, .. } = self;
         let Phase::Holding(holding) = phase else { return None };
         // The clock is read before the child is polled: a renewal that
         // came too late, or a process that was paused, stops it first.
@@ -385,9 +398,15 @@ where
 impl<F> Drop for Hold<F> {
     fn drop(&mut self) {
         let Phase::Holding(holding) = &self.phase else { return };
-        // Aborted while holding. With helpers still alive the lease is left
-        // to lapse, so that no new holder runs beside them; otherwise it is
-        // given up if the store takes it at once (the in-process one does).
+        // Aborted while holding. The child goes first, its destructors
+        // still under the lease (a panic there is not let out of a drop).
+        if let Some(child) = self.child.take() {
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(move || drop(child)));
+        }
+        // With helpers still alive the lease is left to lapse, so that no
+        // new holder runs beside them; otherwise it is given up if the
+        // store takes it at once (the in-process one does; etcd's revoke
+        // would need another poll, so its lease lapses after its TTL).
         let helpers_alive = self.ctx.helpers().is_some_and(|helpers| helpers.abort_all());
         self.ctx.set_lease(None);
         if !helpers_alive {

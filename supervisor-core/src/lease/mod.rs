@@ -2,7 +2,8 @@
 //! its process holds a lease on a key in a shared store.
 //!
 //! A [`Singleton`] child is started only once its process holds the lease
-//! for its key; until then it is
+//! for its key (its factory is not called before, so nothing of it runs,
+//! its helpers included); until then it is
 //! [*waiting for its lease*](crate::ChildState::WaitingForLease), and its
 //! supervisor answers calls as ever. While it runs, the lease is renewed
 //! every `renew_every`. On any doubt (a renewal refused or late, a lost
@@ -30,12 +31,26 @@
 //!   honours its shutdown setting (it returns once asked to stop) and the
 //!   clocks of this machine run at the rate of the store's.
 //!
-//! What is not: exactly-once execution (a holder may be stopped halfway
-//! through its work, and the next holder starts it again); a child that
-//! blocks its thread (it is not polled, so it cannot be stopped in time);
-//! and the child's helpers ([`Ctx::spawn`](crate::Ctx::spawn)) after a
-//! pause: they are tasks of their own, aborted at the deadline when the
-//! holder next runs, so one may take a step first. Fence their writes.
+//! What is not:
+//!
+//! - exactly-once execution: a holder may be stopped halfway through its
+//!   work, and the next holder starts it again;
+//! - a child that blocks its thread: it is not polled, so it cannot be
+//!   stopped in time;
+//! - the child's helpers ([`Ctx::spawn`](crate::Ctx::spawn)) after a
+//!   pause: they are tasks of their own, aborted at the deadline when the
+//!   holder next runs, so one may take a step first. Fence their writes;
+//! - a host that is suspended (a laptop's sleep, some virtual machines'
+//!   pauses): the monotonic clock the deadlines are read from may not count
+//!   that time, so on resume the holder believes its lease is younger than
+//!   it is. Fence the writes;
+//! - a lease key deleted by hand in the store: the next campaigner may take
+//!   it at once, while the old holder learns of it at its next renewal.
+//!
+//! A holder that is aborted (a brutal shutdown, a kill, a stop past its
+//! deadline) gives its lease back if the store takes it at once, as the
+//! in-process one does; an etcd lease then lapses after its TTL instead,
+//! and the next holder waits for that.
 //!
 //! ```
 //! use std::time::Duration;
