@@ -72,7 +72,7 @@ impl EtcdLease {
         let endpoints: Arc<[String]> = endpoints.as_ref().iter().map(|e| e.as_ref().to_owned()).collect();
         match Client::connect(&*endpoints, options).await {
             Ok(client) => Ok(EtcdLease { client, endpoints, timeout: CALL_TIMEOUT }),
-            Err(error) => Err(EtcdError { endpoints: endpoints.join(", "), reason: error.to_string() }),
+            Err(error) => Err(EtcdError { endpoints: shown(&endpoints), reason: describe(&error) }),
         }
     }
 
@@ -117,10 +117,13 @@ impl EtcdLease {
                     }
                 };
                 if created.succeeded() {
-                    // The put's revision is the key's creation revision.
-                    let revision = created.header().map_or(0, |header| header.revision());
+                    // The put's revision is the key's creation revision:
+                    // without it there is no token to fence with.
+                    let Some(token) = created.header().and_then(|header| u64::try_from(header.revision()).ok()) else {
+                        let _ = self.call(client.lease_revoke(lease.id())).await;
+                        return Err(LeaseError::Unreachable(Arc::from("etcd answered without a revision")));
+                    };
                     let granted = Duration::from_secs(u64::try_from(lease.ttl()).unwrap_or(0)).min(ttl);
-                    let token = u64::try_from(revision).unwrap_or(0);
                     return Ok(Grant::new(key, token, lease.id(), granted, sent));
                 }
                 // Another campaigner was first: give the lease back, wait again.
@@ -138,7 +141,11 @@ impl EtcdLease {
                     Ok(Ok(Some(answer))) if answer.events().iter().any(|e| e.event_type() == EventType::Delete) => {
                         break;
                     }
-                    Ok(Ok(Some(answer))) if answer.canceled() => break,
+                    // Refused (not allowed, say): tried again after a pause.
+                    Ok(Ok(Some(answer))) if answer.canceled() => {
+                        let why = format!("etcd cancelled the watch of the key: {}", answer.cancel_reason());
+                        return Err(LeaseError::Unreachable(Arc::from(why)));
+                    }
                     Ok(Ok(Some(_))) => {}
                     // The watch broke, or was silent: look again from the start.
                     Ok(Ok(None) | Err(_)) | Err(_) => break,
@@ -174,9 +181,34 @@ impl EtcdLease {
     }
 }
 
-/// An etcd error as a lease error: its text, which holds no credentials.
+/// An etcd error as a lease error.
 fn unreachable(error: &etcd_client::Error) -> LeaseError {
-    LeaseError::Unreachable(Arc::from(error.to_string()))
+    LeaseError::Unreachable(Arc::from(describe(error)))
+}
+
+/// An etcd error's text: for an answer from etcd its code and message
+/// alone, not the metadata and transport details that come with it.
+fn describe(error: &etcd_client::Error) -> String {
+    match error {
+        etcd_client::Error::GRpcStatus(status) => format!("etcd answered {:?}: {}", status.code(), status.message()),
+        other => other.to_string(),
+    }
+}
+
+/// The endpoints as they may be shown: a user and password written into
+/// one (`http://user:secret@host:2379`) is left out.
+fn shown(endpoints: &[String]) -> String {
+    endpoints.iter().map(|endpoint| without_userinfo(endpoint)).collect::<Vec<_>>().join(", ")
+}
+
+fn without_userinfo(endpoint: &str) -> String {
+    let start = endpoint.find("://").map_or(0, |scheme| scheme + 3);
+    let authority = &endpoint[start..];
+    let end = authority.find('/').unwrap_or(authority.len());
+    match authority[..end].rfind('@') {
+        Some(at) => format!("{}***@{}", &endpoint[..start], &authority[at + 1..]),
+        None => endpoint.to_owned(),
+    }
 }
 
 impl Lease for EtcdLease {
@@ -200,7 +232,7 @@ impl Lease for EtcdLease {
 impl fmt::Debug for EtcdLease {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The connect options, which hold the password, are not kept.
-        f.debug_struct("EtcdLease").field("endpoints", &self.endpoints).field("timeout", &self.timeout).finish()
+        f.debug_struct("EtcdLease").field("endpoints", &shown(&self.endpoints)).field("timeout", &self.timeout).finish()
     }
 }
 
@@ -224,5 +256,18 @@ impl Fence {
     pub fn etcd_compare(&self) -> Compare {
         let revision = i64::try_from(self.token).unwrap_or(i64::MAX);
         Compare::create_revision(self.key.as_bytes(), CompareOp::Equal, revision)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_userinfo;
+
+    #[test]
+    fn a_user_and_password_in_an_endpoint_are_never_shown() {
+        assert_eq!(without_userinfo("http://root:s3cret@10.0.0.1:2379"), "http://***@10.0.0.1:2379");
+        assert_eq!(without_userinfo("root:s3cret@etcd:2379/x@y"), "***@etcd:2379/x@y");
+        assert_eq!(without_userinfo("https://etcd-0:2379/a@b"), "https://etcd-0:2379/a@b");
+        assert_eq!(without_userinfo("etcd-0:2379"), "etcd-0:2379");
     }
 }
