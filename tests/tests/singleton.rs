@@ -118,8 +118,11 @@ async fn late_renewals_stop_the_child_before_the_lease_can_lapse() {
     let child = worker("w", &runs, t0, Some(S(2))).shutdown(Shutdown::Timeout(S(3))).singleton(lease(&store));
     let running = start(child).await;
     let mut events = running.subscribe();
-    tokio::time::sleep(S(8) + MS(1)).await;
-    // Asked at 6 s (10 - 1 - 3), it took its 2 s: ended at 8 s, before the hard 9 s.
+    tokio::time::sleep(S(7)).await;
+    // Asked at 6 s (10 - 1 - 3), it is stopping, not waiting for a lease.
+    assert_eq!(state(&running).await, ChildState::Stopping);
+    tokio::time::sleep(S(1) + MS(1)).await;
+    // It took its 2 s: ended at 8 s, before the hard 9 s.
     assert_eq!(runs.all()[0], (1, 0, Some(8000)));
     let exit = loop {
         if let Event::ChildExited { reason, .. } = events.recv().await.unwrap() {

@@ -108,8 +108,10 @@ impl State {
             State::Stopped => ChildState::Stopped,
             State::Ignored => ChildState::Ignored,
             State::Queued { due, .. } => ChildState::Restarting { at: *due },
+            // A singleton that lost its lease is stopping for it, not
+            // waiting for it, until it has ended.
             State::Starting { live, .. } | State::Running { live } if live.ctx.awaits_lease() => {
-                ChildState::WaitingForLease
+                if live.ctx.is_cancelled() { ChildState::Stopping } else { ChildState::WaitingForLease }
             }
             State::Starting { .. } => ChildState::Starting,
             State::Running { .. } => ChildState::Running,
