@@ -421,7 +421,10 @@ impl<A: Send + 'static> DynamicHandle<A> {
         DynamicHandle { handle, route: Arc::default(), _args: PhantomData }
     }
 
-    /// Starts a child with `args`; returns its id once it has started.
+    /// Starts a child with `args`; returns its id once it has started. In
+    /// a partitioned supervisor the partitions take turns, and one that is
+    /// not running (it gave up and is being started again) passes its turn
+    /// to the next.
     ///
     /// # Errors
     /// [`ControlError::Full`] at `max_children`; [`ControlError::StartFailed`]
@@ -432,8 +435,16 @@ impl<A: Send + 'static> DynamicHandle<A> {
         match self.route().await? {
             Route::Single => self.started(None, self.handle.call(op).await?),
             Route::Partitioned(partitions) => {
-                let i = partitions.round_robin();
-                self.started(Some(i), partitions.call(&self.handle, i, op).await?)
+                // A partition between incarnations passes its turn on.
+                let (first, mut op) = (partitions.round_robin(), op);
+                let mut why = self.handle.shutting_down();
+                for i in (first..partitions.len()).chain(0..first) {
+                    match partitions.send(&self.handle, i, op).await {
+                        Ok(reply) => return self.started(Some(i), reply?),
+                        Err((back, error)) => (op, why) = (back, error),
+                    }
+                }
+                Err(why)
             }
         }
     }

@@ -155,30 +155,60 @@ impl Partitions {
     /// Calls partition `i` of the supervisor `handle` addresses, straight
     /// to its loop when its inbox is known.
     pub(crate) async fn call(&self, handle: &SupervisorHandle, i: usize, op: Op) -> Result<Reply, ControlError> {
+        self.send(handle, i, op).await.unwrap_or_else(|(_, error)| Err(error))
+    }
+
+    /// Sends `op` to partition `i`, and waits for its answer; gives `op`
+    /// back, with the reason, if that partition is not running (it gave up,
+    /// and the whole has not started it again yet, or has stopped it).
+    pub(crate) async fn send(
+        &self,
+        handle: &SupervisorHandle,
+        i: usize,
+        op: Op,
+    ) -> Result<Result<Reply, ControlError>, (Op, ControlError)> {
         let slot = &self.inboxes[i];
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let message = Message::Command(Box::new(Command { scope: Arc::new([]), depth: 0, op, reply }));
+        let command = Box::new(Command { scope: Arc::new([]), depth: 0, op, reply });
         // Sent under the lock: no clone of the sender, no contention on its
         // counts.
         let unsent = match slot.read() {
             Ok(inbox) => match inbox.as_ref() {
-                Some(inbox) => inbox.send(message).err().map(|failed| failed.0),
-                None => Some(message),
+                Some(inbox) => deliver(inbox, command),
+                None => Some(command),
             },
-            Err(_) => Some(message),
+            Err(_) => Some(command),
         };
-        let Some(Message::Command(command)) = unsent else {
-            return answer.await.unwrap_or_else(|_| Err(handle.nested(&name(i)).shutting_down()));
-        };
-        // Not known yet, or that partition has ended: through the tree, to
-        // the one that may have taken its place, and learn its inbox.
-        let partition = handle.nested(&name(i));
-        if let Ok(Reply::Inbox(inbox)) = partition.call(Op::Inbox).await {
+        let partition = || handle.nested(&name(i));
+        if let Some(command) = unsent {
+            let partition = partition();
+            // Not known yet, or that partition has ended: ask the whole for
+            // the one that may have taken its place, and learn its inbox.
+            let inbox = match partition.call(Op::Inbox).await {
+                Ok(Reply::Inbox(inbox)) => inbox,
+                Ok(_) => return Err((command.op, partition.shutting_down())),
+                Err(error) => return Err((command.op, error)),
+            };
+            if let Some(command) = deliver(&inbox, command) {
+                return Err((command.op, partition.shutting_down()));
+            }
             if let Ok(mut slot) = slot.write() {
                 *slot = Some(inbox);
             }
         }
-        partition.call(command.op).await
+        Ok(answer.await.unwrap_or_else(|_| Err(partition().shutting_down())))
+    }
+}
+
+/// Sends `command` to a loop's inbox; gives it back if that loop has ended.
+fn deliver(inbox: &UnboundedSender<Message>, command: Box<Command>) -> Option<Box<Command>> {
+    match inbox.send(Message::Command(command)) {
+        Ok(()) => None,
+        Err(failed) => match failed.0 {
+            Message::Command(command) => Some(command),
+            // Only a command was sent: dropped, its caller hears the loop ended.
+            _ => None,
+        },
     }
 }
 

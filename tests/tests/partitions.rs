@@ -224,6 +224,39 @@ async fn a_partition_that_gives_up_is_restarted_then_escalates_like_any_child() 
     assert_eq!(alive.now(), 0);
 }
 
+#[tokio::test(start_paused = true)]
+async fn an_unkeyed_start_skips_a_partition_that_is_not_running_and_a_keyed_one_is_told() {
+    let alive = Alive::default();
+    let running = conns(&alive, 3, None).await;
+    let conns = running.handle().dynamic::<&'static str>();
+    // Every partition known to the handle, then one stopped under it.
+    for _ in 0..3 {
+        conns.start_child("run").await.unwrap();
+    }
+    running.handle().terminate_child("p1").await.unwrap();
+    let mut turns = Vec::new();
+    for _ in 0..4 {
+        turns.push(conns.start_child("run").await.unwrap().split_once('/').unwrap().0.to_string());
+    }
+    assert_eq!(turns, ["p0", "p2", "p2", "p0"], "p1's turns pass to the next");
+    // A key of p1 has nowhere else to go: a typed error, nothing started.
+    let key = (0..).map(|i| format!("k{i}")).find(|k| partition_of(k) == "p1").unwrap();
+    let refused = conns.start_child_keyed(&key, "run").await;
+    assert!(matches!(&refused, Err(ControlError::NotASupervisor { path }) if **path == *"conns/p1"), "{refused:?}");
+    assert_eq!(alive.now(), 6);
+    // Started again, it takes its turns again.
+    running.handle().restart_child("p1").await.unwrap();
+    assert_eq!(&*conns.start_child_keyed(&key, "run").await.unwrap(), format!("p1/{key}"));
+    running.shutdown().await.unwrap();
+    assert_eq!(alive.now(), 0);
+}
+
+/// The partition (of 3) a key goes to: FNV-1a of its text, as documented.
+fn partition_of(key: &str) -> String {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("p{}", hash % 3)
+}
+
 #[tokio::test]
 async fn zero_partitions_is_a_spec_error() {
     let alive = Alive::default();
