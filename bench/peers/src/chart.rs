@@ -26,7 +26,7 @@ pub fn draw(results: &Results, systems: &[&str], path: &Path, machine: &str) -> 
     root.fill(&WHITE)?;
     let (head, body) = root.split_vertically(60);
     head.draw_text(
-        "This library, the raw-tokio floor and its peers (best of 5 fresh processes; ✗: a check failed)",
+        "This library, the raw-tokio floor and its peers (best of 5 or 15 fresh processes; ✗: a check failed)",
         &("sans-serif", 18).into_text_style(&head),
         (10, 8),
     )?;

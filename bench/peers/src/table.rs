@@ -96,9 +96,10 @@ fn unit_better(scenario: &str) -> bool {
     unit(scenario).1
 }
 
-/// One system's rounds, summed up for the order: the median and the
-/// middle half's range (the second to the fourth of 5 rounds), which one
-/// stray round cannot stretch.
+/// One system's rounds, summed up for the order: the median and the range
+/// of the rounds left once a quarter is set aside at each end (the second
+/// to the fourth of 5, the fourth to the twelfth of 15), which one stray
+/// round cannot stretch.
 struct Spread<'a> {
     system: &'a str,
     median: f64,
