@@ -331,6 +331,26 @@ async fn a_panicking_factory_fails_the_start_and_gives_the_lease_up() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_grant_too_late_to_run_is_given_back_and_the_child_campaigns_again() {
+    let (store, runs, t0) = (LocalLease::new(), Runs::default(), Instant::now());
+    // Asked to stop 6 s after the request was sent: a grant heard after 7 s
+    // cannot run.
+    store.delay_grants(S(7));
+    let running = start(worker("w", &runs, t0, None).shutdown(Shutdown::Timeout(S(3))).singleton(lease(&store))).await;
+    tokio::time::sleep(S(7) + MS(1)).await;
+    assert!(runs.all().is_empty(), "it ran on a lease it could not keep");
+    assert_eq!(store.holder("jobs/cron"), None, "given back, not left to lapse");
+    assert_eq!(state(&running).await, ChildState::WaitingForLease);
+    // Grants in time again: it runs, on a new token.
+    store.delay_grants(Duration::ZERO);
+    tokio::time::sleep(S(1)).await;
+    assert_eq!(state(&running).await, ChildState::Running);
+    assert_eq!(runs.all().len(), 1);
+    assert!(runs.all()[0].0 > 1, "{:?}", runs.all());
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_killed_holder_gives_its_lease_up_at_once() {
     let (store, runs, t0) = (LocalLease::new(), Runs::default(), Instant::now());
     let spec = |id| worker(id, &runs, t0, None).shutdown(Shutdown::Timeout(S(3))).singleton(lease(&store));

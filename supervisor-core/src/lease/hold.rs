@@ -92,6 +92,8 @@ enum Phase {
         retry_at: Option<Instant>,
         delay: Duration,
         unreachable_since: Option<Instant>,
+        /// A lease granted too late to run, being given back.
+        giving_back: Option<LeaseFuture<()>>,
         /// Completes when the supervisor asks the child to stop.
         cancelled: Pin<Box<dyn Future<Output = ()> + Send>>,
     },
@@ -220,6 +222,7 @@ where
             retry_at: None,
             delay: FIRST_RETRY,
             unreachable_since: None,
+            giving_back: None,
             cancelled: Box::pin(async move { watched.cancelled().await }),
         };
         let timer = Box::pin(tokio::time::sleep(Duration::ZERO));
@@ -228,12 +231,17 @@ where
 
     fn campaign(&mut self, cx: &mut Context<'_>) -> Option<Phase> {
         let Hold { ctx, holder, make, child, phase, timer } = self;
-        let Phase::Campaign { call, called_at, retry_at, delay, unreachable_since, cancelled } = phase else {
+        let Phase::Campaign { call, called_at, retry_at, delay, unreachable_since, giving_back, cancelled } = phase
+        else {
             return None;
         };
         if cancelled.as_mut().poll(cx).is_ready() {
             // Asked to stop before it ever held the lease: it ends well.
             return Some(Phase::ended(TaskResult::Worker(Ok(()))));
+        }
+        // Driven to its end (a backend bounds its calls) beside what follows.
+        if giving_back.as_mut().is_some_and(|back| back.as_mut().poll(cx).is_ready()) {
+            *giving_back = None;
         }
         let now = Instant::now();
         if let Some(at) = retry_at.filter(|at| *at > now) {
@@ -266,7 +274,9 @@ where
                 // Granted too late (or too short) to run before it must
                 // stop: given back, and tried again after a pause.
                 let mut release = holder.store.release(&holding.grant);
-                let _ = release.as_mut().poll(cx);
+                if release.as_mut().poll(cx).is_pending() {
+                    *giving_back = Some(release);
+                }
                 Arc::from("the lease was granted too late to run before its deadline")
             }
             Poll::Ready(Err(LeaseError::Lost)) => Arc::from("the lease was lost while campaigning"),

@@ -17,7 +17,8 @@ use super::{Grant, Lease, LeaseError, LeaseFuture};
 ///
 /// A test injects the faults a real store has: a lease taken away
 /// ([`lose`](LocalLease::lose)), late renewals
-/// ([`delay_renewals`](LocalLease::delay_renewals)), a store that does not
+/// ([`delay_renewals`](LocalLease::delay_renewals)) and grants
+/// ([`delay_grants`](LocalLease::delay_grants)), a store that does not
 /// answer ([`stall`](LocalLease::stall)) or refuses every call
 /// ([`unreachable`](LocalLease::unreachable)).
 ///
@@ -53,6 +54,7 @@ struct State {
     stalled: bool,
     unreachable: bool,
     renew_delay: Duration,
+    grant_delay: Duration,
 }
 
 #[derive(Debug)]
@@ -119,6 +121,12 @@ impl LocalLease {
         self.state().renew_delay = delay;
     }
 
+    /// Each grant reaches its campaigner `delay` after the request that
+    /// made it was sent: its lease has been running meanwhile.
+    pub fn delay_grants(&self, delay: Duration) {
+        self.state().grant_delay = delay;
+    }
+
     /// Waits while the store is stalled; an error while it is unreachable.
     async fn answer(&self) -> Result<(), LeaseError> {
         loop {
@@ -141,19 +149,26 @@ impl LocalLease {
             let changed = self.0.changed.notified();
             self.answer().await?;
             let sent = Instant::now();
-            let expires = {
+            let (expires, granted) = {
                 let mut state = self.state();
                 match state.held.get(&key) {
-                    Some(held) if held.expires > sent => held.expires,
+                    Some(held) if held.expires > sent => (held.expires, None),
                     _ => {
                         state.revision += 1;
                         let token = state.revision;
                         let lease_id = i64::try_from(token).unwrap_or(i64::MAX);
                         state.held.insert(key.clone(), Held { lease_id, token, ttl, expires: sent + ttl });
-                        return Ok(Grant::new(key, token, lease_id, ttl, sent));
+                        let grant = Grant::new(key.clone(), token, lease_id, ttl, sent);
+                        (sent + ttl, Some((grant, state.grant_delay)))
                     }
                 }
             };
+            if let Some((grant, delay)) = granted {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                return Ok(grant);
+            }
             // Held: wait for it to be released, lost or to lapse.
             let _ = tokio::time::timeout_at(expires, changed).await;
         }
