@@ -21,7 +21,9 @@ use crate::supervisor_spec::SupervisorSpec;
 /// and spawns the future it returns, unboxed, inside the task that reports
 /// its end, in the incarnation's span if there is one. A singleton's
 /// [`Hold`] calls its factory only once its lease is held.
-pub(crate) type Launch = Arc<dyn Fn(Ctx, Report, Option<Span>, Option<Holder>) -> JoinHandle<()> + Send + Sync>;
+/// The holder is boxed: passed at every start of every child, it is a
+/// pointer for those that have none.
+pub(crate) type Launch = Arc<dyn Fn(Ctx, Report, Option<Span>, Option<Box<Holder>>) -> JoinHandle<()> + Send + Sync>;
 
 /// The launcher of a worker made by `factory`.
 pub(crate) fn launcher<F, Fut>(factory: F) -> Launch
@@ -68,7 +70,7 @@ where
 
 /// Spawns a singleton's incarnation inside its lease's hold, which calls
 /// the factory only once the lease is held.
-fn spawn_held<Fut>(make: Make<Fut>, ctx: Ctx, holder: Holder, report: Report, span: Option<Span>) -> JoinHandle<()>
+fn spawn_held<Fut>(make: Make<Fut>, ctx: Ctx, holder: Box<Holder>, report: Report, span: Option<Span>) -> JoinHandle<()>
 where
     Fut: Future + Send + 'static,
     Fut::Output: ChildReturn,
@@ -326,8 +328,8 @@ impl ChildSpec {
     /// Its shutdown must be finite and, with the renewal interval and the
     /// margin, shorter than the lease's TTL; only a worker can be one.
     ///
-    /// The factory is called at each start, as for any child; the future it
-    /// returns is first polled once the lease is held. With
+    /// The factory is called at each start only once the lease is held, so
+    /// nothing of the child runs before, its helpers included. With
     /// [`wait_ready`](ChildSpec::wait_ready) its start waits for the lease
     /// too, within the ready timeout, so a standby's start fails: leave it
     /// out where other replicas may hold the lease.

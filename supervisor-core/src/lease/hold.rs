@@ -44,10 +44,10 @@ pub(crate) struct Holder {
 }
 
 impl Holder {
-    pub(crate) fn new(singleton: &Singleton, tree: Option<&Arc<dyn Lease>>, shutdown: Shutdown) -> Self {
+    pub(crate) fn new(singleton: &Singleton, tree: Option<&Arc<dyn Lease>>, shutdown: Shutdown) -> Box<Self> {
         // `build` refused an infinite shutdown.
         let stop = stop_time(shutdown).unwrap_or(Duration::ZERO);
-        Holder { singleton: singleton.clone(), store: singleton.resolve(tree), stop }
+        Box::new(Holder { singleton: singleton.clone(), store: singleton.resolve(tree), stop })
     }
 
     fn deadlines(&self, valid_from: Instant, ttl: Duration) -> Deadlines {
@@ -73,7 +73,7 @@ pub(crate) type Make<F> = Box<dyn FnOnce(Ctx) -> Option<F> + Send>;
 /// One incarnation of a singleton child.
 pub(crate) struct Hold<F> {
     ctx: Ctx,
-    holder: Holder,
+    holder: Box<Holder>,
     /// The child's factory, called once the lease is held: nothing of the
     /// child, its helpers included, runs before.
     make: Option<Make<F>>,
@@ -213,7 +213,7 @@ impl<F> Hold<F>
 where
     F: Future<Output: ChildReturn> + Send + 'static,
 {
-    pub(crate) fn new(ctx: Ctx, holder: Holder, make: Make<F>) -> Self {
+    pub(crate) fn new(ctx: Ctx, holder: Box<Holder>, make: Make<F>) -> Self {
         ctx.set_lease(None);
         let watched = ctx.clone();
         let phase = Phase::Campaign {
