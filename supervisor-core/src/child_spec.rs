@@ -42,6 +42,9 @@ where
     })
 }
 
+/// Why a second start of a child that can start only once fails.
+pub(crate) const SPENT: &str = "a temporary child's arguments were already handed over";
+
 /// The launcher of a worker that can start only once (a temporary dynamic
 /// child, whose arguments are moved in): a second start, which its
 /// supervisor never makes, fails instead of running without them.
@@ -52,7 +55,7 @@ where
     Fut::Output: ChildReturn,
 {
     let spent = |report, span| {
-        let spent = async { Err::<(), _>("a temporary child's arguments were already handed over") };
+        let spent = async { Err::<(), _>(SPENT) };
         spawn(ChildTask::<_, WorkerOutcome>::new(spent, report), span)
     };
     let factory = Arc::new(factory);

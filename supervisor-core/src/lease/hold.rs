@@ -23,7 +23,7 @@ use tokio::time::{Instant, Sleep};
 use super::deadline::{Deadlines, stop_time};
 use super::{Grant, Lease, LeaseError, LeaseFuture, Singleton};
 use crate::child_return::ChildReturn;
-use crate::child_spec::Shutdown;
+use crate::child_spec::{SPENT, Shutdown};
 use crate::ctx::Ctx;
 use crate::runtime::task::{Outcome, TaskResult, WorkerOutcome, panic_message, with_helpers};
 
@@ -263,10 +263,7 @@ where
                     // ends the incarnation, and the lease is given up.
                     match make.take().map(|make| std::panic::catch_unwind(AssertUnwindSafe(|| make(ctx.clone())))) {
                         Some(Ok(Some(future))) => *child = Some(Box::pin(future)),
-                        Some(Ok(None)) | None => {
-                            let spent = Arc::from("a temporary child's arguments were already handed over");
-                            holding.ended = Some(TaskResult::Worker(Err(spent)));
-                        }
+                        Some(Ok(None)) | None => holding.ended = Some(TaskResult::Worker(Err(Arc::from(SPENT)))),
                         Some(Err(payload)) => holding.ended = Some(TaskResult::Panicked(panic_message(payload))),
                     }
                     return Some(Phase::Holding(Box::new(holding)));

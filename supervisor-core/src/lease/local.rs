@@ -149,28 +149,32 @@ impl LocalLease {
             let changed = self.0.changed.notified();
             self.answer().await?;
             let sent = Instant::now();
-            let (expires, granted) = {
+            // The grant and its delay, or when the holder's lease lapses.
+            let granted = {
                 let mut state = self.state();
                 match state.held.get(&key) {
-                    Some(held) if held.expires > sent => (held.expires, None),
+                    Some(held) if held.expires > sent => Err(held.expires),
                     _ => {
                         state.revision += 1;
                         let token = state.revision;
                         let lease_id = i64::try_from(token).unwrap_or(i64::MAX);
                         state.held.insert(key.clone(), Held { lease_id, token, ttl, expires: sent + ttl });
-                        let grant = Grant::new(key.clone(), token, lease_id, ttl, sent);
-                        (sent + ttl, Some((grant, state.grant_delay)))
+                        Ok((Grant::new(key.clone(), token, lease_id, ttl, sent), state.grant_delay))
                     }
                 }
             };
-            if let Some((grant, delay)) = granted {
-                if !delay.is_zero() {
-                    tokio::time::sleep(delay).await;
+            match granted {
+                Ok((grant, delay)) => {
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    return Ok(grant);
                 }
-                return Ok(grant);
+                // Held: wait for it to be released, lost or to lapse.
+                Err(expires) => {
+                    let _ = tokio::time::timeout_at(expires, changed).await;
+                }
             }
-            // Held: wait for it to be released, lost or to lapse.
-            let _ = tokio::time::timeout_at(expires, changed).await;
         }
     }
 
