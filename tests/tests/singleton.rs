@@ -208,6 +208,24 @@ async fn a_store_out_of_reach_longer_than_allowed_is_a_failure_that_escalates() 
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_store_stalled_while_campaigning_escalates_too() {
+    // Its calls time out after 2 s, as a client of a real store would.
+    let store = LocalLease::new();
+    store.stall();
+    let child = ChildSpec::worker("w", |ctx: Ctx| async move { ctx.cancelled().await })
+        .shutdown(Shutdown::Timeout(S(3)))
+        .singleton(lease(&store).unreachable_after(S(5)));
+    let tree = SupervisorSpec::builder("app").intensity(Intensity::new(0, S(60))).child(child).build().unwrap();
+    let mut running = tree.start().await.unwrap();
+    let started = Instant::now();
+    let error = running.wait().await.unwrap_err();
+    // Calls sent at 0, 2.05 (after a 50 ms pause) and 4.15 s fail 2 s
+    // later: at 6.15 s the store has not answered for 5 s since the first.
+    assert_eq!(started.elapsed().as_millis(), 6150);
+    assert!(error.to_string().contains("did not answer within 2s"), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_waiting_singleton_stops_at_once_and_the_fence_is_the_holders_token() {
     let store = LocalLease::new();
     let seen = Arc::new(Mutex::new(None));

@@ -280,12 +280,15 @@ where
             Poll::Ready(Err(LeaseError::Unreachable(why))) => why,
         };
         *call = None;
-        // A run of failures is ended only by a call that waited longer than
-        // the run may last (for the key, the store in reach meanwhile).
-        if now.saturating_duration_since(*called_at) > singleton.unreachable_after {
+        // A run of failures counts from when its first call was sent, and
+        // is ended only by a call that waited longer than the run may last
+        // (for the key, the store in reach meanwhile), which starts a new
+        // one now.
+        let waited_long = now.saturating_duration_since(*called_at) > singleton.unreachable_after;
+        if waited_long {
             *unreachable_since = None;
         }
-        let since = *unreachable_since.get_or_insert(now);
+        let since = *unreachable_since.get_or_insert(if waited_long { now } else { *called_at });
         if now.saturating_duration_since(since) >= singleton.unreachable_after {
             let why = format!("lease store unreachable for {:?}: {failure}", singleton.unreachable_after);
             return Some(Phase::ended(TaskResult::Worker(Err(Arc::from(why)))));

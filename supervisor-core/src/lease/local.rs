@@ -55,7 +55,13 @@ struct State {
     unreachable: bool,
     renew_delay: Duration,
     grant_delay: Duration,
+    /// `None`: [`CALL_TIMEOUT`].
+    call_timeout: Option<Duration>,
 }
+
+/// How long a call waits for a stalled store, unless
+/// [`LocalLease::call_timeout`] says otherwise.
+const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug)]
 struct Held {
@@ -98,7 +104,9 @@ impl LocalLease {
     }
 
     /// Every call waits until [`resume`](LocalLease::resume), as a store
-    /// whose process is paused.
+    /// whose process is paused, or fails with [`LeaseError::Unreachable`]
+    /// once it has waited the call timeout, as a client of a real store
+    /// gives up ([`call_timeout`](LocalLease::call_timeout)).
     pub fn stall(&self) {
         self.state().stalled = true;
     }
@@ -127,8 +135,19 @@ impl LocalLease {
         self.state().grant_delay = delay;
     }
 
-    /// Waits while the store is stalled; an error while it is unreachable.
+    /// How long a call waits for a [stalled](LocalLease::stall) store
+    /// before it fails. Default: 2 s, as `EtcdLease`'s.
+    #[must_use]
+    pub fn call_timeout(self, timeout: Duration) -> Self {
+        self.state().call_timeout = Some(timeout);
+        self
+    }
+
+    /// Waits while the store is stalled, for at most the call timeout; an
+    /// error while it is unreachable.
     async fn answer(&self) -> Result<(), LeaseError> {
+        let timeout = self.state().call_timeout.unwrap_or(CALL_TIMEOUT);
+        let give_up = Instant::now() + timeout;
         loop {
             let changed = self.0.changed.notified();
             {
@@ -140,7 +159,10 @@ impl LocalLease {
                     return Ok(());
                 }
             }
-            changed.await;
+            if tokio::time::timeout_at(give_up, changed).await.is_err() {
+                let why = format!("the in-process store did not answer within {timeout:?}");
+                return Err(LeaseError::Unreachable(Arc::from(why)));
+            }
         }
     }
 
@@ -242,7 +264,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn faults_stall_cut_off_and_delay() {
-        let store = LocalLease::new();
+        let store = LocalLease::new().call_timeout(60 * S);
         let grant = store.campaign(Arc::from("k"), 5 * S).await.unwrap();
         store.delay_renewals(2 * S);
         let sent = Instant::now();
@@ -257,5 +279,12 @@ mod tests {
         assert_eq!(renewal.await.unwrap(), Err(LeaseError::Lost));
         store.unreachable(true);
         assert!(matches!(store.campaign(Arc::from("k"), S).await, Err(LeaseError::Unreachable(_))));
+        // By default a call to a stalled store gives up after 2 s.
+        let store = LocalLease::new();
+        let grant = store.campaign(Arc::from("k"), 5 * S).await.unwrap();
+        store.stall();
+        let sent = Instant::now();
+        assert!(matches!(store.renew(&grant).await, Err(LeaseError::Unreachable(_))));
+        assert_eq!(Instant::now() - sent, 2 * S);
     }
 }

@@ -102,7 +102,9 @@ pub type LeaseFuture<T> = Pin<Box<dyn Future<Output = Result<T, LeaseError>> + S
 /// A backend grants a key to one holder at a time, under a lease that
 /// lapses `ttl` after it was last renewed unless renewed again. The holder
 /// counts time itself, from when it *sent* each call, so a backend only
-/// says whether a call succeeded.
+/// says whether a call succeeded. A call the store does not answer in time
+/// fails with [`LeaseError::Unreachable`] rather than wait for ever: that
+/// is how a campaign notices a store out of reach.
 pub trait Lease: Send + Sync + fmt::Debug + 'static {
     /// Completes once this process holds `key`, under a new lease of `ttl`
     /// (waiting while another holder has it). [`Grant::valid_from`] is when

@@ -73,9 +73,9 @@ impl Singleton {
 
     /// How long the store may be out of reach while campaigning before the
     /// child exits with a failure (which counts against restart intensity,
-    /// and escalates as any failure does): counted from the first of a run
-    /// of failed calls; a call that waited longer than this (for the key)
-    /// ends the run. While the lease is held, late renewals stop the child
+    /// and escalates as any failure does): counted from when the first of
+    /// a run of failed calls was sent; a call that waited longer than this
+    /// (for the key) ends the run. While the lease is held, late renewals stop the child
     /// by its deadlines instead. Default: 30 s.
     pub fn unreachable_after(mut self, after: Duration) -> Self {
         self.unreachable_after = after;
