@@ -30,7 +30,7 @@ async fn api(ctx: Ctx, replica: Arc<str>) {
 #[child(shutdown = 2s, singleton(key = "jobs/scheduler", ttl = 10s, renew = 2s, margin = 1s))]
 async fn scheduler(ctx: Ctx, replica: Arc<str>, ticks: Arc<AtomicU64>) {
     let Some(fence) = ctx.fence() else { return };
-    tracing::info!(%replica, token = fence.token(), "holds the lease: scheduling");
+    tracing::info!(%replica, token = fence.token(), "scheduling");
     loop {
         tokio::select! {
             () = ctx.cancelled() => break,

@@ -249,7 +249,11 @@ where
             return None;
         }
         let singleton = &holder.singleton;
+        let first = retry_at.is_none();
         let campaign = call.get_or_insert_with(|| {
+            if first {
+                tracing::info!(key = %singleton.key, "waiting for its lease");
+            }
             *called_at = now;
             holder.store.campaign(singleton.key.clone(), singleton.ttl)
         });
@@ -258,6 +262,7 @@ where
             Poll::Ready(Ok(grant)) => {
                 let mut holding = Holding::new(holder, grant);
                 if Instant::now() < holding.deadlines.stop_at {
+                    tracing::info!(key = %holding.grant.key, token = holding.grant.token, "holds its lease");
                     ctx.set_lease(Some(holding.grant.fence()));
                     // Only now is the child made; a factory that fails
                     // ends the incarnation, and the lease is given up.
@@ -288,6 +293,9 @@ where
         if waited_long {
             *unreachable_since = None;
         }
+        if unreachable_since.is_none() {
+            tracing::warn!(key = %singleton.key, reason = %failure, "its campaign for the lease failed: trying again");
+        }
         let since = *unreachable_since.get_or_insert(if waited_long { now } else { *called_at });
         if now.saturating_duration_since(since) >= singleton.unreachable_after {
             let why = format!("lease store unreachable for {:?}: {failure}", singleton.unreachable_after);
@@ -307,6 +315,7 @@ where
         // came too late, or a process that was paused, stops it first.
         holding.renew(holder, cx);
         if holding.doubt && ctx.fence().is_some() {
+            tracing::warn!(key = %holding.grant.key, token = holding.grant.token, "its lease is in doubt: stopping it");
             // Asked to stop, and no longer a holder to its own code.
             ctx.set_lease(None);
             ctx.cancel();
