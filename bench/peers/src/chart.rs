@@ -18,7 +18,13 @@ const COLOURS: [RGBColor; 6] = [
     RGBColor(190, 60, 90),
 ];
 
-pub fn draw(results: &Results, systems: &[&str], path: &Path, machine: &str) -> Result<(), Box<dyn std::error::Error>> {
+pub fn draw(
+    results: &Results,
+    systems: &[&str],
+    path: &Path,
+    machine: &str,
+    rounds: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     let rows = results.rows();
     let columns = 2;
     let lines = rows.len().div_ceil(columns);
@@ -26,7 +32,7 @@ pub fn draw(results: &Results, systems: &[&str], path: &Path, machine: &str) -> 
     root.fill(&WHITE)?;
     let (head, body) = root.split_vertically(60);
     head.draw_text(
-        "This library, the raw-tokio floor and its peers (best of 5 or 15 fresh processes; ✗: a check failed)",
+        &format!("This library, the raw-tokio floor and its peers ({rounds}; ✗: a check failed)"),
         &("sans-serif", 18).into_text_style(&head),
         (10, 8),
     )?;

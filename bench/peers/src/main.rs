@@ -4,9 +4,10 @@
 //!
 //! Every run is a fresh process (this binary with `--run`), so no system
 //! inherits another's allocator state or runtime; each cell is the best of
-//! `--rounds` runs (default 5; three times that for the short scenarios,
+//! `--rounds` runs (default 10; three times that for the short scenarios,
 //! S1b and S2 of 10,000) and says whether every run's correctness checks
-//! passed. `--quick` runs tiny sizes once, to see that it works.
+//! passed; `rounds.csv` keeps every round's figure. `--quick` runs tiny
+//! sizes once, to see that it works.
 
 // The peers' modules keep the shapes their helpers need.
 #![allow(clippy::type_complexity, clippy::doc_lazy_continuation, clippy::collapsible_if)]
@@ -58,7 +59,7 @@ fn main() {
     let rounds: usize = match args.iter().position(|a| a == "--rounds") {
         Some(i) => args.get(i + 1).and_then(|r| r.parse().ok()).unwrap_or(3),
         None if quick => 1,
-        None => 5,
+        None => 10,
     };
     let scale = |full: usize, small: usize| if quick { small } else { full };
     // The short scenarios, a fraction of a second a round, run three times
@@ -91,7 +92,9 @@ fn main() {
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let machine = machine();
         let _ = std::fs::write(here.join("RESULTS.md"), format!("Measured on {machine}.\n\n{markdown}\n"));
-        if let Err(error) = chart::draw(&results, systems::ALL, &here.join("peers.svg"), &machine) {
+        let _ = std::fs::write(here.join("rounds.csv"), results.csv(systems::ALL));
+        let title = format!("best of {long} or {short} fresh processes");
+        if let Err(error) = chart::draw(&results, systems::ALL, &here.join("peers.svg"), &machine, &title) {
             eprintln!("chart: {error}");
         }
     }

@@ -60,6 +60,22 @@ impl Results {
         &self.rows
     }
 
+    /// Every round's figure, one line each, for anyone who wants to check
+    /// the order's tiers: `scenario,n,system,round,value`.
+    pub fn csv(&self, systems: &[&str]) -> String {
+        let mut out = String::from("scenario,n,system,round,value\n");
+        for (scenario, cells) in &self.rows {
+            for system in systems {
+                if let Some(Cell::Value { rounds, .. }) = cells.get(*system) {
+                    for (round, value) in rounds.iter().enumerate() {
+                        out += &format!("{},{},{system},{},{value}\n", scenario.name, scenario.n, round + 1);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// One row per scenario, one column per system; a failed check is
     /// marked ✗, a missing scenario says why.
     pub fn markdown(&self, systems: &[&str]) -> String {
@@ -85,75 +101,46 @@ impl Results {
     }
 }
 
-/// Systems whose medians are within this factor of each other share a
-/// tier. On the 2-core machine of BENCHMARKS.md the ratios of neighbouring
-/// systems' medians, over many runs, fall below 1.25 (peers that this
-/// machine cannot tell apart) or above 1.4; a third sits in that gap, as far
-/// from both as it can, so a run's noise does not carry a pair across it.
+/// Systems whose figures are within this factor of each other share a
+/// tier: this machine cannot tell them apart from one run to the next.
 pub const TIE: f64 = 4.0 / 3.0;
 
 fn unit_better(scenario: &str) -> bool {
     unit(scenario).1
 }
 
-/// One system's rounds, summed up for the order: the median and the range
-/// of the rounds left once a quarter is set aside at each end (the second
-/// to the fourth of 5, the fourth to the twelfth of 15), which one stray
-/// round cannot stretch.
-struct Spread<'a> {
-    system: &'a str,
-    median: f64,
-    low: f64,
-    high: f64,
-}
-
-impl<'a> Spread<'a> {
-    fn of(system: &'a str, rounds: &[f64]) -> Option<Self> {
-        if rounds.is_empty() || !rounds.iter().all(|v| v.is_finite() && *v > 0.0) {
-            return None;
-        }
-        let mut sorted = rounds.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let quarter = sorted.len() / 4;
-        let (low, high) = (sorted[quarter], sorted[sorted.len() - 1 - quarter]);
-        Some(Spread { system, median: sorted[sorted.len() / 2], low, high })
-    }
-
-    /// Whether this machine cannot tell the two apart: medians within
-    /// [`TIE`], or middle halves that overlap.
-    fn ties(&self, other: &Spread) -> bool {
-        self.median.max(other.median) / self.median.min(other.median) <= TIE
-            || (self.low <= other.high && other.low <= self.high)
-    }
-}
-
-/// The systems of a row, best first, in tiers: `a > b ≈ c` where `b` and
-/// `c` cannot be told apart ([`Spread::ties`]). A chain of such neighbours
-/// is one tier; within a tier the systems keep the table's order, so two
-/// runs print the same line unless a gap crosses the line between noise
-/// and difference.
+/// The systems of a row, best first, in tiers: `a > b ≈ c` where `b`'s and
+/// `c`'s figures are within [`TIE`] of each other. A system joins the tier
+/// above it when it is within [`TIE`] of any of its members; within a tier
+/// the systems keep the table's order, so two runs print the same line
+/// unless a gap crosses [`TIE`].
+///
+/// The figures are the row's own, each system's best round: the machine's
+/// load only ever slows a round down, and over many rounds each system
+/// meets the machine at its quietest at least once, which the median of
+/// the rounds, swayed by minutes of a busy host, does not.
 pub fn order(cells: &BTreeMap<String, Cell>, systems: &[&str], higher_better: bool) -> String {
-    let mut measured: Vec<Spread> = systems
+    let mut measured: Vec<(&str, f64)> = systems
         .iter()
         .filter_map(|system| match cells.get(*system) {
-            Some(Cell::Value { rounds, .. }) => Spread::of(system, rounds),
+            Some(Cell::Value { value, .. }) if value.is_finite() && *value > 0.0 => Some((*system, *value)),
             _ => None,
         })
         .collect();
-    // Best first.
-    measured.sort_by(|a, b| if higher_better { b.median.total_cmp(&a.median) } else { a.median.total_cmp(&b.median) });
-    let mut tiers: Vec<Vec<Spread>> = Vec::new();
+    measured.sort_by(|a, b| if higher_better { b.1.total_cmp(&a.1) } else { a.1.total_cmp(&b.1) });
+    let mut tiers: Vec<Vec<(&str, f64)>> = Vec::new();
     for entry in measured {
+        let near = |member: &(&str, f64)| member.1.max(entry.1) / member.1.min(entry.1) <= TIE;
         match tiers.last_mut() {
-            Some(tier) if tier.iter().any(|member| member.ties(&entry)) => tier.push(entry),
+            Some(tier) if tier.iter().any(near) => tier.push(entry),
             _ => tiers.push(vec![entry]),
         }
     }
     tiers
         .into_iter()
         .map(|mut tier| {
-            tier.sort_by_key(|spread| systems.iter().position(|s| *s == spread.system));
-            tier.iter().map(|spread| spread.system).collect::<Vec<_>>().join(" ≈ ")
+            tier.sort_by_key(|(system, _)| systems.iter().position(|s| s == system));
+            tier.iter().map(|(system, _)| *system).collect::<Vec<_>>().join(" ≈ ")
         })
         .collect::<Vec<_>>()
         .join(" > ")
@@ -174,12 +161,11 @@ pub fn pretty(value: f64) -> String {
 mod tests {
     use super::*;
 
-    fn rounds(values: &[f64]) -> Cell {
-        Cell::Value { value: values[0], rounds: values.to_vec(), ok: true }
-    }
-
     fn cells(values: &[(&str, f64)]) -> BTreeMap<String, Cell> {
-        values.iter().map(|(s, v)| (s.to_string(), Cell::Value { value: *v, rounds: vec![*v], ok: true })).collect()
+        values
+            .iter()
+            .map(|(s, v)| (s.to_string(), Cell::Value { value: *v, rounds: vec![*v, 2.0 * v], ok: true }))
+            .collect()
     }
 
     #[test]
@@ -191,19 +177,42 @@ mod tests {
         let row = cells(&[("library", 2.0), ("floor", 1.0), ("ractor", 8.0), ("kameo", 9.0)]);
         assert_eq!(order(&row, &systems, false), "floor > library > ractor ≈ kameo");
         assert_eq!(order(&row, &systems, true), "ractor ≈ kameo > library > floor");
-        // Middle halves that overlap are a tie however far apart the
-        // medians are...
-        let mut row = BTreeMap::new();
-        row.insert("library".into(), rounds(&[2.0, 2.1, 2.2, 2.5, 2.6]));
-        row.insert("floor".into(), rounds(&[1.0, 1.1, 1.2, 2.2, 2.3]));
-        assert_eq!(order(&row, &systems, false), "library ≈ floor");
-        // ...but one stray round does not make one.
-        row.insert("floor".into(), rounds(&[1.0, 1.1, 1.2, 1.3, 9.0]));
-        assert_eq!(order(&row, &systems, false), "floor > library");
         // A third apart is still a tie; a little more is not.
         let row = cells(&[("library", 1.0), ("floor", 4.0 / 3.0)]);
         assert_eq!(order(&row, &systems, false), "library ≈ floor");
         let row = cells(&[("library", 1.0), ("floor", 1.34)]);
         assert_eq!(order(&row, &systems, false), "library > floor");
+    }
+
+    #[test]
+    fn a_tier_chains_through_any_of_its_members() {
+        let systems = ["library", "floor", "ractor", "kameo"];
+        // ractor is 1.3x floor's, kameo 1.3x ractor's: one tier, though
+        // kameo is 1.69x floor's; library stands apart from all three.
+        let row = cells(&[("library", 1.0), ("floor", 10.0), ("ractor", 13.0), ("kameo", 16.9)]);
+        assert_eq!(order(&row, &systems, false), "library > floor ≈ ractor ≈ kameo");
+        // A system with no figure, or a failed one, has no place.
+        let mut row = cells(&[("library", 1.0), ("floor", 3.0)]);
+        row.insert("kameo".into(), Cell::Missing("cannot".into()));
+        row.insert("ractor".into(), Cell::Value { value: f64::NAN, rounds: vec![], ok: false });
+        assert_eq!(order(&row, &systems, false), "library > floor");
+    }
+
+    #[test]
+    fn the_order_follows_the_best_round_not_the_typical_one() {
+        let systems = ["library", "floor"];
+        let mut results = Results::default();
+        let scenario = Scenario { name: "S1b", n: 10 };
+        // library's rounds are mostly slow but its best is floor's best.
+        for (library, floor) in [(5.0, 1.1), (1.0, 1.2), (5.0, 1.0), (6.0, 1.1)] {
+            let round = |v: f64| Cell::Value { value: v, rounds: vec![v], ok: true };
+            results.add(scenario, "library", round(library));
+            results.add(scenario, "floor", round(floor));
+        }
+        let (_, cells) = &results.rows()[0];
+        assert_eq!(order(cells, &systems, false), "library ≈ floor");
+        let csv = results.csv(&systems);
+        assert_eq!(csv.lines().count(), 1 + 8, "{csv}");
+        assert!(csv.contains("S1b,10,library,3,5\n"), "{csv}");
     }
 }
