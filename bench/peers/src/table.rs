@@ -102,8 +102,11 @@ impl Results {
 }
 
 /// Systems whose figures are within this factor of each other share a
-/// tier: this machine cannot tell them apart from one run to the next.
-pub const TIE: f64 = 4.0 / 3.0;
+/// tier. Over six runs on the 2-core machine of BENCHMARKS.md, no two
+/// systems' best rounds were between 1.17x and 1.23x apart in any row,
+/// while a pair's ratio moved by up to a tenth from run to run on either
+/// side; the line sits in that gap.
+pub const TIE: f64 = 1.2;
 
 fn unit_better(scenario: &str) -> bool {
     unit(scenario).1
@@ -177,19 +180,19 @@ mod tests {
         let row = cells(&[("library", 2.0), ("floor", 1.0), ("ractor", 8.0), ("kameo", 9.0)]);
         assert_eq!(order(&row, &systems, false), "floor > library > ractor ≈ kameo");
         assert_eq!(order(&row, &systems, true), "ractor ≈ kameo > library > floor");
-        // A third apart is still a tie; a little more is not.
-        let row = cells(&[("library", 1.0), ("floor", 4.0 / 3.0)]);
+        // A fifth apart is still a tie; a little more is not.
+        let row = cells(&[("library", 1.0), ("floor", 1.2)]);
         assert_eq!(order(&row, &systems, false), "library ≈ floor");
-        let row = cells(&[("library", 1.0), ("floor", 1.34)]);
+        let row = cells(&[("library", 1.0), ("floor", 1.21)]);
         assert_eq!(order(&row, &systems, false), "library > floor");
     }
 
     #[test]
     fn a_tier_chains_through_any_of_its_members() {
         let systems = ["library", "floor", "ractor", "kameo"];
-        // ractor is 1.3x floor's, kameo 1.3x ractor's: one tier, though
-        // kameo is 1.69x floor's; library stands apart from all three.
-        let row = cells(&[("library", 1.0), ("floor", 10.0), ("ractor", 13.0), ("kameo", 16.9)]);
+        // ractor is 1.15x floor's, kameo 1.15x ractor's: one tier, though
+        // kameo is 1.32x floor's; library stands apart from all three.
+        let row = cells(&[("library", 1.0), ("floor", 10.0), ("ractor", 11.5), ("kameo", 13.225)]);
         assert_eq!(order(&row, &systems, false), "library > floor ≈ ractor ≈ kameo");
         // A system with no figure, or a failed one, has no place.
         let mut row = cells(&[("library", 1.0), ("floor", 3.0)]);
