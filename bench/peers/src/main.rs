@@ -28,6 +28,10 @@ use std::time::Duration;
 
 pub use outcome::Outcome;
 
+/// The rounds of the long scenarios unless `--rounds` says otherwise; the
+/// short ones run 10 or 15 times as many.
+const ROUNDS: usize = 10;
+
 /// A scenario and its size.
 #[derive(Clone, Copy, Debug)]
 pub struct Scenario {
@@ -57,9 +61,9 @@ fn main() {
     }
     let quick = args.iter().any(|a| a == "--quick");
     let rounds: usize = match args.iter().position(|a| a == "--rounds") {
-        Some(i) => args.get(i + 1).and_then(|r| r.parse().ok()).unwrap_or(3),
+        Some(i) => args.get(i + 1).and_then(|r| r.parse().ok()).unwrap_or(ROUNDS),
         None if quick => 1,
-        None => 10,
+        None => ROUNDS,
     };
     let scale = |full: usize, small: usize| if quick { small } else { full };
     // The short scenarios run many more rounds: a round of all six systems
